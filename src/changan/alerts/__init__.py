@@ -1,0 +1,1 @@
+"""Alerts (预警): detections that need action."""

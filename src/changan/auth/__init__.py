@@ -1,0 +1,1 @@
+"""Users, roles, jurisdictions, API tokens and the audit log."""

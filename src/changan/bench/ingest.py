@@ -1,0 +1,196 @@
+"""``changan bench ingest``: durable passages per second for batched native ingest.
+
+Each backend gets a fresh, migrated database. The same pre-built batches are
+sent through two paths: the ingest service with its commit (JSON parsing,
+validation, plate reading, insert, fsync'd commit), and the full HTTP stack
+(a uvicorn server on loopback, an httpx client in the same process). A batch
+counts only once its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.progress import Progress
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from changan.auth.principal import SYSTEM
+from changan.devices.service import add_device, add_platform_key
+from changan.ingest.service import ingest_native
+from changan.kit.clock import utc_now
+from changan.kit.migrate import upgrade
+from changan.kit.settings import Settings
+from changan.network import Network
+from changan.web.context import AppContext
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    backend: str
+    path: str
+    passages: int
+    batch: int
+    seconds: float
+    passages_per_s: float
+
+
+def _bodies(network: Network, n: int, batch: int, run: str) -> list[bytes]:
+    sites = sorted(network.sites)[:20]
+    now = utc_now()
+    bodies = []
+    for start in range(0, n, batch):
+        items = []
+        for i in range(start, min(n, start + batch)):
+            items.append(
+                {
+                    "external_id": f"{run}-{i}",
+                    "device_id": f"bench-{i % len(sites)}",
+                    "pass_time": (now - timedelta(seconds=n - i)).isoformat(),
+                    "plate_no": f"鲁P{10000 + i % 89999}",
+                    "plate_class": "02",
+                    "plate_color": "blue",
+                    "vehicle_class": "K33",
+                    "lane_no": 1 + i % 3,
+                    "speed_kmh": 80 + i % 40,
+                }
+            )
+        bodies.append(orjson.dumps({"passages": items}))
+    return bodies
+
+
+def _setup(url: str, var_dir: Path, network: Network) -> tuple[AppContext, str]:
+    upgrade(url)
+    ctx = AppContext.build(Settings(database_url=url, var_dir=var_dir), utc_now, network)
+    with ctx.uow() as session:
+        for i, site in enumerate(sorted(network.sites)[:20]):
+            add_device(session, SYSTEM, network, device_id=f"bench-{i}", site_id=site, now=utc_now())
+        key = add_platform_key(session, SYSTEM, name="bench", now=utc_now())
+    return ctx, key
+
+
+def _service_run(
+    ctx: AppContext, key_secret: str, bodies: list[bytes], progress: Progress, label: str
+) -> float:
+    from changan.devices.service import authenticate_key
+
+    with ctx.factory() as session:
+        key = authenticate_key(session, key_secret)
+    task = progress.add_task(label, total=len(bodies))
+    t0 = time.perf_counter()
+    for body in bodies:
+        with ctx.uow() as session:
+            result = ingest_native(
+                session,
+                key,
+                body,
+                content_type="application/json",
+                network=ctx.network,
+                images=ctx.images,
+                limits=ctx.ingest_limits,
+                now=utc_now(),
+            )
+        if result.errors or result.body_error:
+            msg = f"bench batch rejected: {result.to_dict()}"
+            raise RuntimeError(msg)
+        progress.advance(task)
+    return time.perf_counter() - t0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _http_run(ctx: AppContext, key: str, bodies: list[bytes], progress: Progress, label: str) -> float:
+    import uvicorn
+
+    from changan.web.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx, with_ui=False), host="127.0.0.1", port=port, log_level="error", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    task = progress.add_task(label, total=len(bodies))
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as client:
+            t0 = time.perf_counter()
+            for body in bodies:
+                r = client.post("/api/v1/passages", content=body)
+                if r.status_code != 200:
+                    msg = f"bench batch rejected: {r.status_code} {r.text[:300]}"
+                    raise RuntimeError(msg)
+                progress.advance(task)
+            return time.perf_counter() - t0
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def run(
+    *, n: int, batch: int, backends: list[str], pg_url: str | None, network: Network, progress: Progress
+) -> list[Figure]:
+    figures: list[Figure] = []
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="changan-bench-") as tmp:
+            pg_name = None
+            admin_url = pg_url or os.environ.get("CHANGAN_TEST_DATABASE_URL") or DEFAULT_PG
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp}/bench.db"
+            else:
+                pg_name = f"changan_bench_{uuid.uuid4().hex[:8]}"
+                admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+                admin.dispose()
+                url = make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
+            try:
+                ctx, key = _setup(url, Path(tmp), network)
+                for path, runner in (("service", _service_run), ("http", _http_run)):
+                    bodies = _bodies(network, n, batch, f"{path}-{uuid.uuid4().hex[:6]}")
+                    seconds = runner(ctx, key, bodies, progress, f"{backend} {path}")
+                    figures.append(Figure(backend, path, n, batch, round(seconds, 3), round(n / seconds, 1)))
+                ctx.db.dispose()
+            finally:
+                if pg_name is not None:
+                    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+                    admin.dispose()
+    return figures
+
+
+def report(figures: list[Figure], *, n: int, batch: int) -> dict[str, Any]:
+    return {
+        "benchmark": "ingest",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "passages": n,
+        "batch": batch,
+        "figures": [asdict(f) for f in figures],
+    }

@@ -1,0 +1,284 @@
+"""``changan``: serve, demo, database, users, devices, watchlist, engine, bench."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from changan import __version__
+from changan.auth.principal import Actor, Role
+from changan.kit.clock import utc_now
+from changan.kit.errors import ChanganError
+from changan.kit.logging import configure_logging
+from changan.kit.settings import Settings, load_settings
+
+app = typer.Typer(help="畅安 changan — 高速公路交警平台", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库", no_args_is_help=True)
+users_app = typer.Typer(help="用户", no_args_is_help=True)
+devices_app = typer.Typer(help="设备", no_args_is_help=True)
+watchlist_app = typer.Typer(help="布控", no_args_is_help=True)
+engine_app = typer.Typer(help="检测引擎", no_args_is_help=True)
+bench_app = typer.Typer(help="性能测试", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (users_app, "users"),
+    (devices_app, "devices"),
+    (watchlist_app, "watchlist"),
+    (engine_app, "engine"),
+    (bench_app, "bench"),
+):
+    app.add_typer(sub, name=name)
+
+console = Console()
+
+
+def _settings() -> Settings:
+    s = load_settings()
+    configure_logging(s.log_level, json=s.log_json)
+    return s
+
+
+def _cli_actor() -> Actor:
+    """The local operator: whoever can run the CLI against the database acts as administrator."""
+    return Actor(
+        user_id="cli", username=f"cli:{getpass.getuser()}", roles=frozenset({Role.ADMIN}), jurisdiction=""
+    )
+
+
+def _fail(exc: ChanganError) -> None:
+    where = f"（{exc.field}）" if exc.field else ""
+    console.print(f"[red]错误{where}：{exc.message}[/red]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def version() -> None:
+    """显示版本。"""
+    console.print(f"changan {__version__}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库迁移到最新结构。"""
+    from changan.kit.migrate import upgrade
+
+    s = _settings()
+    upgrade(s.database_url)
+    console.print(f"数据库已是最新结构：{s.database_url}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", "-r", help="角色，可多次给出")],
+    jurisdiction: Annotated[str, typer.Option(help="管辖代码（2/4/6/8 位）")] = "3715",
+    station: Annotated[str | None, typer.Option(help="执法站编号（民警）")] = None,
+    display_name: Annotated[str | None, typer.Option(help="显示名")] = None,
+    password: Annotated[str | None, typer.Option(help="密码；不给则提示输入")] = None,
+    token: Annotated[bool, typer.Option(help="同时签发 API 令牌并打印")] = False,
+) -> None:
+    """添加用户。"""
+    from changan.auth.service import create_token, create_user
+    from changan.web.context import AppContext
+
+    s = _settings()
+    ctx = AppContext.build(s, utc_now)
+    if password is None:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with ctx.uow() as session:
+            now = utc_now()
+            create_user(
+                session,
+                _cli_actor(),
+                username=username,
+                password=password,
+                roles=role,
+                jurisdiction=jurisdiction,
+                station_id=station,
+                display_name=display_name,
+                now=now,
+            )
+            secret = (
+                create_token(session, _cli_actor(), username=username, name="cli", now=now) if token else None
+            )
+    except ChanganError as exc:
+        _fail(exc)
+    console.print(f"已添加用户 {username}（{', '.join(role)}，管辖 {jurisdiction}）")
+    if secret:
+        console.print(f"API 令牌（只显示这一次）：{secret}")
+
+
+@devices_app.command("add")
+def devices_add(
+    device_id: str,
+    site: Annotated[str, typer.Option(help="卡口点位编号（路网中的 site id）")],
+    name: Annotated[str | None, typer.Option(help="设备名称")] = None,
+    protocol: Annotated[str, typer.Option(help="接入协议")] = "json",
+) -> None:
+    """登记设备并打印它的接入密钥。"""
+    from changan.devices.service import add_device
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    try:
+        with ctx.uow() as session:
+            _, key = add_device(
+                session,
+                _cli_actor(),
+                ctx.network,
+                device_id=device_id,
+                site_id=site,
+                name=name,
+                protocol=protocol,
+                now=utc_now(),
+            )
+    except ChanganError as exc:
+        _fail(exc)
+    console.print(f"已登记设备 {device_id}（点位 {site}）")
+    console.print(f"接入密钥（只显示这一次）：{key}")
+
+
+@watchlist_app.command("add")
+def watchlist_add(
+    plate_no: str,
+    reason: Annotated[str, typer.Option(help="布控事由")],
+    plate_class: Annotated[str | None, typer.Option(help="号牌种类代码，如 02；不给则不限")] = None,
+    priority: Annotated[int, typer.Option(min=0, max=100)] = 50,
+    valid_until: Annotated[datetime | None, typer.Option(help="失效时间（ISO 8601，带时区）")] = None,
+) -> None:
+    """添加布控。"""
+    from pydantic import ValidationError
+
+    from changan.watchlist.schemas import EntryCreate
+    from changan.watchlist.service import create_entry
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    try:
+        data = EntryCreate(
+            plate_no=plate_no,
+            plate_class=plate_class,
+            reason=reason,
+            priority=priority,
+            valid_until=valid_until,
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        console.print(f"[red]错误（{'.'.join(str(x) for x in err['loc'])}）：{err['msg']}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        with ctx.uow() as session:
+            entry = create_entry(session, _cli_actor(), data, now=utc_now())
+    except ChanganError as exc:
+        _fail(exc)
+    console.print(f"已布控 {entry.plate_no}（编号 {entry.id}）")
+
+
+@engine_app.command("run")
+def engine_run() -> None:
+    """单独运行检测引擎（生产部署：与 Web 进程分开）。"""
+    from changan.engine.runtime import Engine
+    from changan.web.context import AppContext
+
+    s = _settings()
+    ctx = AppContext.build(s, utc_now)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Engine(ctx.factory, ctx.network, clock=ctx.clock, batch_size=s.engine_batch_size).run(
+        stop, idle_wait_s=s.engine_idle_wait_s
+    )
+
+
+@app.command()
+def serve(
+    engine: Annotated[bool, typer.Option(help="在本进程内运行检测引擎")] = True,
+    migrate: Annotated[bool, typer.Option(help="启动前迁移数据库")] = True,
+) -> None:
+    """启动 Web 服务（API、操作界面）。"""
+    import uvicorn
+
+    from changan.kit.migrate import upgrade
+    from changan.runtime import Workers
+    from changan.web.app import create_app
+    from changan.web.context import AppContext
+
+    s = _settings()
+    if migrate:
+        upgrade(s.database_url)
+    ctx = AppContext.build(s, utc_now)
+    workers = Workers(ctx, engine=engine)
+    workers.start()
+    try:
+        uvicorn.run(create_app(ctx), host=s.host, port=s.port, log_level="warning")
+    finally:
+        workers.stop()
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="HTTP 端口")] = None,
+    speedup: Annotated[float | None, typer.Option(help="模拟时钟倍速")] = None,
+    vehicles_per_hour: Annotated[float, typer.Option(help="每小时进入路网的车辆数")] = 3000.0,
+) -> None:
+    """在内嵌数据库上运行整个平台，并用模拟车流驱动它。"""
+    from changan.sim.demo import run_demo
+
+    s = _settings()
+    run_demo(
+        s,
+        port=port or s.port,
+        speedup=speedup or s.demo_speedup,
+        vehicles_per_hour=vehicles_per_hour,
+        console=console,
+    )
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    n: Annotated[int, typer.Option(help="每种后端提交的过车记录数")] = 100_000,
+    batch: Annotated[int, typer.Option(help="每批条数")] = 5_000,
+    backend: Annotated[list[str] | None, typer.Option(help="sqlite 和/或 postgres")] = None,
+    pg_url: Annotated[str | None, typer.Option(help="PostgreSQL 服务器 URL（建临时库）")] = None,
+    out: Annotated[Path, typer.Option(help="JSON 结果文件")] = Path("bench-ingest.json"),
+) -> None:
+    """批量接入吞吐（持久化后计数）：SQLite 与 PostgreSQL 并列比较。"""
+    import json
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from changan.bench.ingest import report, run
+    from changan.network import Network
+
+    s = _settings()
+    network = Network.load(s.network_file) if s.network_file else Network.load_default()
+    with Progress(console=console) as progress:
+        figures = run(
+            n=n,
+            batch=batch,
+            backends=backend or ["sqlite", "postgres"],
+            pg_url=pg_url,
+            network=network,
+            progress=progress,
+        )
+    table = Table(title=f"批量接入：{n} 条，每批 {batch} 条（已提交、已落盘）")
+    for col in ("后端", "路径", "秒", "条/秒"):
+        table.add_column(col)
+    for f in figures:
+        table.add_row(f.backend, f.path, f"{f.seconds:.2f}", f"{f.passages_per_s:,.0f}")
+    console.print(table)
+    out.write_text(json.dumps(report(figures, n=n, batch=batch), ensure_ascii=False, indent=2))
+    console.print(f"结果已写入 {out}")
+
+
+def main() -> None:
+    app()

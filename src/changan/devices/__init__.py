@@ -1,0 +1,1 @@
+"""Camera devices and their ingest keys."""

@@ -1,0 +1,109 @@
+"""Register devices, issue and check ingest keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from changan.auth.audit import record
+from changan.auth.principal import Actor, DeviceKey, Role
+from changan.devices.models import Device, DeviceKeyRow
+from changan.kit.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from changan.kit.ids import new_id, new_token, token_hash
+from changan.network import Network
+
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+PROTOCOLS = ("json", "gat1400", "hikvision", "dahua", "mqtt", "csv")
+
+
+def add_device(
+    session: Session,
+    actor: Actor,
+    network: Network,
+    *,
+    device_id: str,
+    site_id: str,
+    name: str | None = None,
+    protocol: str = "json",
+    now: datetime,
+) -> tuple[Device, str]:
+    """Register a device at a site; returns the device and its new ingest key (shown once)."""
+    actor.require(Role.ADMIN, Role.MAINTAINER, action="登记设备")
+    if not _DEVICE_ID.match(device_id):
+        msg = "设备编号须为 1–64 位字母、数字或 _.:-"
+        raise Unprocessable(msg, field="device_id")
+    site = network.sites.get(site_id)
+    if site is None:
+        msg = f"路网中没有卡口点位 {site_id!r}"
+        raise Unprocessable(msg, field="site_id")
+    if protocol not in PROTOCOLS:
+        msg = f"未知协议 {protocol!r}，可选：{', '.join(PROTOCOLS)}"
+        raise Unprocessable(msg, field="protocol")
+    if session.get(Device, device_id) is not None:
+        msg = f"设备 {device_id} 已登记"
+        raise Conflict(msg, field="device_id")
+    device = Device(
+        device_id=device_id,
+        name=name or f"{site.name} 摄像机",
+        site_id=site_id,
+        protocol=protocol,
+        status="active",
+        created_at=now,
+    )
+    session.add(device)
+    session.flush()
+    key = _issue_key(session, name=f"device:{device_id}", device_id=device_id, now=now)
+    record(session, actor, "device.create", f"device:{device_id}", now=now, detail={"site_id": site_id})
+    return device, key
+
+
+def add_platform_key(session: Session, actor: Actor, *, name: str, now: datetime) -> str:
+    """A key for a platform or gateway that posts for any registered device."""
+    actor.require(Role.ADMIN, action="签发平台接入密钥")
+    key = _issue_key(session, name=f"platform:{name}", device_id=None, now=now)
+    record(session, actor, "device_key.create", f"platform:{name}", now=now)
+    return key
+
+
+def _issue_key(session: Session, *, name: str, device_id: str | None, now: datetime) -> str:
+    secret = new_token("cak")
+    session.add(
+        DeviceKeyRow(id=new_id(), key_hash=token_hash(secret), name=name, device_id=device_id, created_at=now)
+    )
+    session.flush()
+    return secret
+
+
+def authenticate_key(session: Session, secret: str) -> DeviceKey:
+    row = session.scalar(
+        select(DeviceKeyRow).where(
+            DeviceKeyRow.key_hash == token_hash(secret), DeviceKeyRow.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        msg = "设备密钥无效或已吊销"
+        raise Unauthorized(msg, code="bad_device_key")
+    return DeviceKey(key_id=row.id, name=row.name, device_id=row.device_id)
+
+
+def device_sites(session: Session) -> dict[str, str]:
+    """device_id → site_id for every active device (ingest caches this)."""
+    return dict(
+        session.execute(select(Device.device_id, Device.site_id).where(Device.status == "active")).tuples()
+    )
+
+
+def list_devices(session: Session, actor: Actor) -> list[Device]:
+    actor.require(Role.ADMIN, Role.MAINTAINER, Role.COMMANDER, action="查看设备")
+    return list(session.scalars(select(Device).order_by(Device.device_id)))
+
+
+def get_device(session: Session, device_id: str) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        msg = f"设备 {device_id} 未登记"
+        raise NotFound(msg, field="device_id")
+    return device

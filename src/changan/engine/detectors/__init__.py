@@ -1,0 +1,1 @@
+"""Detectors: pure functions of (sighting, vehicle state, shared models) → findings."""

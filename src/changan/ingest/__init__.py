@@ -1,0 +1,1 @@
+"""Ingest: every wire format becomes one :class:`~changan.passages.models.Passage` row."""

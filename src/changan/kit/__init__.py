@@ -1,0 +1,1 @@
+"""Shared building blocks: settings, clock, logging, errors, database, ids, outbox."""

@@ -1,0 +1,29 @@
+"""Import every table so that ``Base.metadata`` is complete (migrations, tests)."""
+
+from changan.alerts.models import Alert
+from changan.auth.models import ApiToken, AuditRecord, User
+from changan.devices.models import Device, DeviceKeyRow
+from changan.dispatch.models import Task
+from changan.engine.models import Detection, EngineState, VehicleStateRow
+from changan.kit.db import Base
+from changan.kit.outbox import OutboxMessage
+from changan.passages.models import DeadLetter, Passage
+from changan.watchlist.models import WatchlistEntry
+
+__all__ = [
+    "Alert",
+    "ApiToken",
+    "AuditRecord",
+    "Base",
+    "DeadLetter",
+    "Detection",
+    "Device",
+    "DeviceKeyRow",
+    "EngineState",
+    "OutboxMessage",
+    "Passage",
+    "Task",
+    "User",
+    "VehicleStateRow",
+    "WatchlistEntry",
+]

@@ -1,0 +1,1 @@
+"""The passage log (the system of record), its reader, and the image store."""

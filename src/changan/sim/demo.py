@@ -1,0 +1,151 @@
+"""``changan demo``: the whole platform on the embedded default, fed by simulated traffic.
+
+The platform runs on an accelerated clock (``demo_speedup`` simulated seconds
+per real second); the generator posts passages through the real ingest API
+with a platform key, as a checkpoint platform would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from changan.auth.models import User
+from changan.auth.principal import SYSTEM
+from changan.auth.service import create_user
+from changan.devices.models import Device
+from changan.devices.service import add_device, add_platform_key
+from changan.kit.clock import Clock
+from changan.kit.logging import get_logger
+from changan.sim.traffic import TrafficSim, device_id_for
+from changan.watchlist.schemas import EntryCreate
+from changan.watchlist.service import create_entry
+from changan.web.context import AppContext
+
+log = get_logger(__name__)
+
+DEMO_USERS = [
+    # username, password, roles, jurisdiction, station (None: first station)
+    ("commander", "changan-demo", ["commander"], "3715", None),
+    ("approver", "changan-demo", ["approver"], "3715", None),
+    ("analyst", "changan-demo", ["analyst"], "3715", None),
+    ("officer", "changan-demo", ["officer"], "", "first"),
+    ("admin", "changan-demo", ["admin"], "37", None),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSetup:
+    platform_key: str
+    watched: list[str]
+
+
+def prepare(ctx: AppContext, sim: TrafficSim, *, watched_count: int = 6) -> DemoSetup:
+    """Create demo users, one device per camera site, a platform key and some watchlist entries."""
+    now = ctx.clock()
+    stations = sorted(ctx.network.stations.values(), key=lambda s: s.id)
+    with ctx.uow() as session:
+        existing = set(session.scalars(select(User.username)))
+        for username, password, roles, jurisdiction, station in DEMO_USERS:
+            if username in existing:
+                continue
+            st = stations[0] if station == "first" and stations else None
+            create_user(
+                session,
+                SYSTEM,
+                username=username,
+                password=password,
+                roles=roles,
+                jurisdiction=(st.jurisdiction if st else jurisdiction),
+                station_id=st.id if st else None,
+                display_name={"commander": "值班指挥长", "officer": "执法站民警"}.get(username),
+                now=now,
+            )
+        known = set(session.scalars(select(Device.device_id)))
+        for site_id in sorted(ctx.network.sites):
+            if device_id_for(site_id) not in known:
+                add_device(
+                    session, SYSTEM, ctx.network, device_id=device_id_for(site_id), site_id=site_id, now=now
+                )
+        key = add_platform_key(session, SYSTEM, name=f"demo-sim-{int(time.time())}", now=now)
+        watched: list[str] = []
+        for _ in range(watched_count):
+            vehicle = sim.new_vehicle()
+            create_entry(
+                session,
+                SYSTEM,
+                EntryCreate(
+                    plate_no=vehicle.plate_no,
+                    plate_class=vehicle.plate_class,
+                    reason="演示：盗抢车辆",
+                    priority=90,
+                ),
+                now=now,
+            )
+            sim.start_trip(vehicle, now + timedelta(seconds=5 + 20 * len(watched)))
+            watched.append(vehicle.plate_no)
+    return DemoSetup(platform_key=key, watched=watched)
+
+
+def feed(
+    base_url: str, key: str, sim: TrafficSim, clock: Clock, stop: threading.Event, *, interval_s: float = 1.0
+) -> None:
+    """Post the simulated passages as their pass time arrives, until ``stop`` is set."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        while not stop.is_set():
+            now: datetime = clock()
+            batch = list(sim.advance(now))
+            for i in range(0, len(batch), 5000):
+                try:
+                    r = client.post("/api/v1/passages", json={"passages": batch[i : i + 5000]})
+                    if r.status_code != 200:
+                        log.warning("demo.post_rejected", status=r.status_code, body=r.text[:300])
+                except httpx.HTTPError as exc:
+                    log.warning("demo.post_failed", error=str(exc))
+            stop.wait(interval_s)
+
+
+def run_demo(
+    settings: object, *, port: int, speedup: float, vehicles_per_hour: float, console: object
+) -> None:
+    """Migrate, seed, start the server, the workers and the traffic feed; run until Ctrl-C."""
+    import uvicorn
+    from rich.console import Console
+
+    from changan.kit.clock import ScaledClock, utc_now
+    from changan.kit.migrate import upgrade
+    from changan.kit.settings import Settings
+    from changan.runtime import Workers
+    from changan.web.app import create_app
+
+    assert isinstance(settings, Settings)
+    assert isinstance(console, Console)
+    upgrade(settings.database_url)
+    clock = ScaledClock(utc_now(), speedup)
+    ctx = AppContext.build(settings, clock)
+    sim = TrafficSim(ctx.network, start=clock(), vehicles_per_hour=vehicles_per_hour, seed=int(time.time()))
+    setup = prepare(ctx, sim)
+    workers = Workers(ctx)
+    workers.start()
+    address = f"http://{settings.host}:{port}"
+    feeder = threading.Thread(
+        target=feed,
+        args=(address, setup.platform_key, sim, clock, ctx.stop),
+        name="changan-demo-feed",
+        daemon=True,
+    )
+    console.print(f"\n[bold green]畅安演示已启动[/bold green]：{address}")
+    console.print("  登录：commander / changan-demo（指挥中心）  officer / changan-demo（执法站）")
+    console.print(f"  模拟时钟 {speedup:g} 倍速；布控车辆：{'、'.join(setup.watched)}")
+    console.print("  API 文档：" + address + "/docs    按 Ctrl-C 停止\n")
+    feeder.start()
+    try:
+        uvicorn.run(create_app(ctx), host=settings.host, port=port, log_level="warning")
+    finally:
+        workers.stop()

@@ -1,0 +1,1 @@
+"""Watchlists (布控): entries of plates to look out for."""

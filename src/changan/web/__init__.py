@@ -1,0 +1,1 @@
+"""The FastAPI application, its routers, the operator UI and the live push."""

@@ -1,0 +1,75 @@
+"""The ``changan`` command, run as a user would (Typer's runner, a real SQLite file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from changan.cli.main import app
+from changan.devices.models import Device
+from changan.network import Network
+from changan.watchlist.models import WatchlistEntry
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("CHANGAN_DATABASE_URL", url)
+    monkeypatch.setenv("CHANGAN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CHANGAN_CONFIG", str(tmp_path / "none.toml"))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+class TestCli:
+    def test_version(self) -> None:
+        result = runner.invoke(app, ["version"])
+        assert result.exit_code == 0
+        assert result.output.startswith("changan ")
+
+    def test_users_add_prints_a_token(self, env: str) -> None:
+        result = runner.invoke(
+            app, ["users", "add", "zhang", "--role", "commander", "--password", "secret-123", "--token"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "API 令牌" in result.output
+        again = runner.invoke(
+            app, ["users", "add", "zhang", "--role", "commander", "--password", "secret-123"]
+        )
+        assert again.exit_code == 2
+        assert "已存在" in again.output
+
+    def test_users_add_unknown_role(self, env: str) -> None:
+        result = runner.invoke(app, ["users", "add", "li", "--role", "boss", "--password", "secret-123"])
+        assert result.exit_code == 2
+        assert "roles" in result.output
+
+    def test_devices_add_prints_a_key(self, env: str, network: Network) -> None:
+        site = sorted(network.sites)[0]
+        result = runner.invoke(app, ["devices", "add", "cam-7", "--site", site])
+        assert result.exit_code == 0, result.output
+        assert "接入密钥" in result.output
+        with Session(create_engine(env)) as s:
+            assert s.scalars(select(Device.site_id)).one() == site
+        bad = runner.invoke(app, ["devices", "add", "cam-8", "--site", "nowhere"])
+        assert bad.exit_code == 2
+        assert "site_id" in bad.output
+
+    def test_watchlist_add(self, env: str) -> None:
+        result = runner.invoke(
+            app, ["watchlist", "add", "鲁P12345", "--reason", "盗抢", "--plate-class", "02"]
+        )
+        assert result.exit_code == 0, result.output
+        with Session(create_engine(env)) as s:
+            entry = s.scalars(select(WatchlistEntry)).one()
+        assert (entry.plate_no, entry.plate_class, entry.status) == ("鲁P12345", "02", "active")
+        bad = runner.invoke(app, ["watchlist", "add", "苏A7K3I9", "--reason", "x"])
+        assert bad.exit_code == 2
+        assert "plate_no" in bad.output
