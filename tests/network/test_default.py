@@ -194,7 +194,7 @@ def test_geojson(liaocheng: Network) -> None:
     assert all(f["properties"]["estimated"] is True for f in points)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(
     st.sampled_from(LIAOCHENG_NODE_IDS),
     st.sampled_from(LIAOCHENG_NODE_IDS),

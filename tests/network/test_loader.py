@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+import changan.network
 from changan.network import Network, NetworkError, VehicleGroup
 
 Mutate = Callable[[dict[str, Any]], None]
@@ -215,3 +216,12 @@ def test_one_way_segment(small_path: Path, tmp_path: Path) -> None:
     assert network.distance_m("H", "I1") == 8000
     assert network.distance_m("I1", "H") is None
     assert network.roads["B"].length_m == 20000
+
+
+def test_readme_example_loads(tmp_path: Path) -> None:
+    readme = (Path(changan.network.__file__).parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    network = Network.load(_write_text(tmp_path, example))
+    assert network.roads["G22"].length_m == 8550
+    assert network.stations_downstream("G002237902120")[0].distance_m == 4500
+    assert network.stations_downstream("G002237902110") == []

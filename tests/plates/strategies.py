@@ -60,8 +60,13 @@ PLATES_BY_KIND: dict[PlateKind, st.SearchStrategy[str]] = {
     ),
 }
 
+
+def _tagged(kind: PlateKind, strategy: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[PlateKind, str]]:
+    return st.tuples(st.just(kind), strategy)
+
+
 valid_plates: st.SearchStrategy[tuple[PlateKind, str]] = st.one_of(
-    *(strategy.map(lambda text, kind=kind: (kind, text)) for kind, strategy in PLATES_BY_KIND.items())
+    *(_tagged(kind, strategy) for kind, strategy in PLATES_BY_KIND.items())
 )
 """(expected kind, normalised plate text) for every accepted kind."""
 

@@ -56,24 +56,23 @@ def test_explicit_colour_beats_hint_and_unknown_falls_back_to_hint() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "colour", "expected"),
     [
-        ("苏A7K3Q-", C.SMALL),
-        ("黄苏A7K3Q-", C.LARGE),
-        ("绿苏AD-7325", C.NEV_SMALL),
-        ("黄绿浙F1234-F", C.NEV_LARGE),
-        ("苏A7K3I9", C.SMALL),
-        ("无车牌", C.OTHER),
-        ("unknown", C.OTHER),
+        ("苏A7K3Q-", None, C.OTHER),
+        ("苏A7K3Q-", PlateColor.BLUE, C.SMALL),
+        ("黄苏A7K3Q-", None, C.LARGE),
+        ("绿苏AD-7325", None, C.NEV_SMALL),
+        ("黄绿浙F1234-F", None, C.NEV_LARGE),
+        ("苏A7K3I9", None, C.OTHER),
+        ("苏A7K3I9", PlateColor.YELLOW, C.LARGE),
+        ("无车牌", PlateColor.BLUE, C.OTHER),
+        ("unknown", PlateColor.YELLOW, C.OTHER),
     ],
 )
-def test_unidentified_reads(raw: str, expected: PlateClass) -> None:
+def test_unidentified_reads(raw: str, colour: PlateColor | None, expected: PlateClass) -> None:
     read = read_plate(raw)
     assert not read.valid
-    if read.kind in (PlateKind.NONE, PlateKind.UNREAD):
-        assert infer_class(read, PlateColor.BLUE) is C.OTHER
-    else:
-        assert infer_class(read, None) is expected or read.colour_hint is None
+    assert infer_class(read, colour) is expected
 
 
 @given(valid_plates, st.sampled_from(COLOURS))

@@ -49,11 +49,11 @@ def test_class_table() -> None:
 
 
 def test_named_members() -> None:
-    assert PlateClass.LARGE == "01"
-    assert PlateClass.SMALL == "02"
-    assert PlateClass.NEV_LARGE == "51"
-    assert PlateClass.NEV_SMALL == "52"
-    assert PlateClass.OTHER == "99"
+    assert PlateClass.LARGE.value == "01"
+    assert PlateClass.SMALL.value == "02"
+    assert PlateClass.NEV_LARGE.value == "51"
+    assert PlateClass.NEV_SMALL.value == "52"
+    assert PlateClass.OTHER.value == "99"
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,8 @@ def test_kind_values() -> None:
         "invalid",
     }
     assert str(PlateKind.NEV_SMALL) == "nev_small"
+
+
+def test_enums_are_str() -> None:
+    assert f"{PlateClass.SMALL}:鲁P12345" == "02:鲁P12345"
+    assert isinstance(PlateClass.SMALL, str)

@@ -22,6 +22,8 @@ from .strategies import decorated, plate_like_text, valid_plates
         ("渐变绿苏ADK7325", "苏ADK7325", PlateColor.GREEN),
         ("黑A12345", "黑A12345", None),
         ("黑黑A12345", "黑A12345", PlateColor.BLACK),
+        ("黑WJ1234", "黑WJ1234", None),
+        ("黑WJ京12345", "WJ京12345", PlateColor.BLACK),
         ("黑?12345", "黑-12345", None),
         ("蓝?A12345", "-A12345", PlateColor.BLUE),
         ("蓝蓝苏A8HK52", "蓝蓝苏A8HK52", None),  # a colour word is only removed before a plate start

@@ -100,7 +100,7 @@ def test_formatting_helpers() -> None:
     assert local_time(now) == "05-01 10:00:00"
     assert eta_text(now + timedelta(minutes=3, seconds=5), now) == "预计到达 03:05"
     assert eta_text(now - timedelta(seconds=42), now) == "已过 00:42"
-    assert outcome_text("intercepted: 人车已控制") == "已拦截：人车已控制"
+    assert outcome_text("intercepted: 人车已控制") == "已拦截（人车已控制）"
     assert outcome_text("not_found") == "未发现"
     assert image_sources(
         [

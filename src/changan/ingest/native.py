@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -12,12 +13,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from changan.plates import PlateClass, PlateColor
 
 IMAGE_TYPES = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "100")
-_PLATE_ALPHABET = set(
+_PLATE_CHARS = (
     "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新"
-    "挂学警港澳领使应急试超军临WJ-·• \u3000"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    "蓝黄白黑绿渐变"
+    "挂学警港澳领使应急试超军临·• \u3000\\-"
+    "A-Za-z0-9\uff01-\uff5e"  # ASCII letters and digits, and their full-width forms
+    "蓝黄白黑绿渐变"  # colour prefixes (Hikvision)
 )
+_NOT_PLATE_CHAR = re.compile(f"[^{_PLATE_CHARS}]")
 _NO_PLATE = {"无车牌", "无牌", "noplate", "unknown", "车牌"}
 
 
@@ -80,8 +82,8 @@ class PassageIn(BaseModel):
     def _plate_chars(cls, value: str) -> str:
         if value.lower() in _NO_PLATE:
             return value
-        bad = sorted({ch for ch in value if ch not in _PLATE_ALPHABET and not ("\uff01" <= ch <= "\uff5e")})
-        if bad:
+        if _NOT_PLATE_CHAR.search(value):
+            bad = sorted(set(_NOT_PLATE_CHAR.findall(value)))
             msg = f"号牌含有号牌中不可能出现的字符：{''.join(bad)}"
             raise ValueError(msg)
         return value

@@ -14,6 +14,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     if not isinstance(numeric, int):
         numeric = logging.INFO
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric, force=True)
+    for noisy in ("alembic", "httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json

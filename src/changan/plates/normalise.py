@@ -5,10 +5,11 @@ Steps, repeated until the text no longer changes (so that :func:`normalise` is i
 1. Unicode NFKC (full-width ``ａ７`` → ``a7``, ideographic space → space), upper case, dash variants
    (``‐ – — − ﹣ －``) → ``-``.
 2. Remove whitespace and middle dots (``· • ・ ‧ ∙ ⋅``): ``苏A·7K3Q9`` → ``苏A7K3Q9``.
-3. Remove one leading colour word, longest first (渐变绿, 黄绿, 蓝, 黄, 白, 黑, 绿), which becomes the
-   colour hint: ``蓝苏A8HK52`` → (``苏A8HK52``, BLUE). The word is only removed when what follows can
-   start a plate (province, 使, digit, 军, ``WJ``; for non-黑 words also ``?`` or ``*``). This keeps
-   the Heilongjiang plate ``黑A12345`` intact while ``黑黑A12345`` becomes ``黑A12345`` (black plate).
+3. Remove leading colour words, longest first (渐变绿, 黄绿, 蓝, 黄, 白, 黑, 绿), the outermost becomes
+   the colour hint: ``蓝苏A8HK52`` → (``苏A8HK52``, BLUE). The word is only removed when what follows can
+   start a plate (province, 使, digit, 军, ``WJ``; for non-黑 words also ``?`` or ``*``), and 黑 is
+   never removed from a text that already follows the grammar. This keeps the Heilongjiang plates
+   ``黑A12345`` and ``黑WJ1234`` intact while ``黑黑A12345`` becomes ``黑A12345`` (black plate).
 4. Unread markers (``- ? *``), except in military texts, which are opaque:
 
    * if the text is 7 or 8 characters long with the markers counted as characters, it is a partial
@@ -33,6 +34,7 @@ from changan.plates.grammar import (
     MILITARY_PREFIX,
     PROVINCES,
     is_military,
+    match_kind,
 )
 
 _MAX_PASSES = 8
@@ -63,17 +65,26 @@ def _can_start_plate(rest: str, prefix: str) -> bool:
     return prefix != "黑" and first in _UNREAD_STARTS
 
 
-def _strip_colour(text: str) -> tuple[str, PlateColor | None]:
-    """Step 3: remove one leading colour word if a plate follows it."""
-    if text[:1] not in _COLOUR_INITIALS:
-        return text, None
+def _strip_one_colour(text: str) -> tuple[str, PlateColor | None]:
     for prefix in ZH_PREFIXES:
         if text.startswith(prefix):
             rest = text[len(prefix) :]
-            if _can_start_plate(rest, prefix):
+            # 黑 is also a province: never strip it from a text that is already a plate (黑WJ1234).
+            if _can_start_plate(rest, prefix) and not (prefix == "黑" and match_kind(text) is not None):
                 return rest, from_zh(prefix)
             return text, None
     return text, None
+
+
+def _strip_colour(text: str) -> tuple[str, PlateColor | None]:
+    """Step 3: remove leading colour words while a plate follows; the hint is the outermost one."""
+    hint: PlateColor | None = None
+    while text[:1] in _COLOUR_INITIALS:
+        text, colour = _strip_one_colour(text)
+        if colour is None:
+            break
+        hint = hint or colour
+    return text, hint
 
 
 def _resolve_markers(text: str) -> str:

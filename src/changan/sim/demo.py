@@ -98,6 +98,12 @@ def feed(
     """Post the simulated passages as their pass time arrives, until ``stop`` is set."""
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        while not stop.is_set():  # wait for the server to listen
+            try:
+                client.get("/health")
+                break
+            except httpx.HTTPError:
+                stop.wait(0.2)
         while not stop.is_set():
             now: datetime = clock()
             batch = list(sim.advance(now))

@@ -10,6 +10,7 @@ from changan.auth.principal import Actor
 from changan.dispatch.models import Task
 from changan.dispatch.service import list_tasks
 from changan.kit.errors import ChanganError
+from changan.plates import PlateClass
 from changan.web.context import AppContext
 from changan.web.ui.common import (
     ALERT_STATUS_ZH,
@@ -71,7 +72,8 @@ def open_alert_dialog(ctx: AppContext, actor: Actor, alert_id: str, host: ui.ele
         _field("事由", alert.reason)
         _field("卡口", site_label(ctx, alert.site_id))
         _field("过车时间", local_time(alert.pass_time, "%Y-%m-%d %H:%M:%S"))
-        _field("号牌种类", alert.plate_class)
+        known = PlateClass.try_parse(alert.plate_class)
+        _field("号牌种类", f"{alert.plate_class} {known.label_zh}" if known else alert.plate_class)
         ui.separator()
         ui.label("拦截指令").classes("text-lg font-bold")
         if tasks is None:

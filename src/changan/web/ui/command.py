@@ -140,7 +140,7 @@ def command_page(request: Request) -> RedirectResponse | None:
             with ui.column().classes("flex-grow gap-1"):
                 ui.label("路网示意图").classes("text-lg font-bold")
                 chart = ui.echart(schematic_options(geojson, board.marks())).classes(
-                    "w-full h-[44rem] border rounded bg-white"
+                    "w-full h-[36rem] border rounded bg-white"
                 )
                 ui.label(caption(geojson)).classes("text-sm text-orange-9 font-bold")
 
@@ -182,14 +182,15 @@ def _task_row(
         .classes("w-full items-center gap-3 px-3 py-2 border-b cursor-pointer hover:bg-blue-1 no-wrap")
         .on("click", partial(open_alert, task.alert_id))
     ):
-        ui.label(task.station_name).classes("font-medium min-w-32")
-        plate_chip(task.plate_no, plate_class)
+        plate_chip(task.plate_no, plate_class).classes("shrink-0")
         ui.badge(
             TASK_STATUS_ZH.get(task.status, task.status), color=TASK_STATUS_COLOUR.get(task.status, "grey")
-        )
-        ui.space()
-        if task.status == "closed":
-            ui.label(outcome_text(task.outcome)).classes("text-sm text-grey-7 truncate")
-        else:
-            ticker.add(task.eta_at)
-        ui.label(f"{task.distance_m / 1000:.1f} km").classes("text-sm text-grey-7")
+        ).classes("shrink-0")
+        with ui.column().classes("gap-0 flex-grow min-w-0"):
+            ui.label(task.station_name).classes("font-medium truncate")
+            ui.label(f"距离 {task.distance_m / 1000:.1f} km").classes("text-xs text-grey-7")
+        with ui.column().classes("gap-0 items-end shrink-0 max-w-[12rem]"):
+            if task.status == "closed":
+                ui.label(outcome_text(task.outcome)).classes("text-sm text-grey-7 truncate max-w-[12rem]")
+            else:
+                ticker.add(task.eta_at)

@@ -90,12 +90,12 @@ def eta_text(eta_at: datetime, now: datetime) -> str:
 
 
 def outcome_text(outcome: str | None) -> str:
-    """``"intercepted: 人车已控制"`` → ``"已拦截：人车已控制"``."""
+    """``"intercepted: 人车已控制"`` → ``"已拦截（人车已控制）"``."""
     if not outcome:
         return ""
     code, _, note = outcome.partition(": ")
     label = OUTCOME_ZH.get(code, code)
-    return f"{label}：{note}" if note else label
+    return f"{label}（{note}）" if note else label
 
 
 def plate_colours(plate_class: str | None) -> tuple[str, str]:
@@ -206,7 +206,9 @@ class EtaTicker:
         self._labels.clear()
 
     def add(self, eta_at: datetime) -> ui.label:
-        label = ui.label(eta_text(eta_at, self._ctx.clock())).classes("font-mono text-sm")
+        now = self._ctx.clock()
+        label = ui.label(eta_text(eta_at, now)).classes("font-mono text-sm")
+        label.classes("text-negative" if eta_at < now else "text-primary")
         self._labels.append((label, eta_at))
         return label
 
@@ -215,4 +217,8 @@ class EtaTicker:
         self._labels = [(label, eta) for label, eta in self._labels if not label.is_deleted]
         for label, eta in self._labels:
             label.set_text(eta_text(eta, now))
-            label.classes(replace="font-mono text-sm " + ("text-negative" if eta < now else "text-primary"))
+            late = eta < now
+            label.classes(
+                add="text-negative" if late else "text-primary",
+                remove="text-primary" if late else "text-negative",
+            )

@@ -52,6 +52,11 @@ def _roads(geojson: Mapping[str, Any]) -> list[tuple[str, list[list[float]], boo
     return roads
 
 
+def short_name(name: str) -> str:
+    """A station's map label: its name without a parenthesised remark (the tooltip keeps the full name)."""
+    return name.split("（", 1)[0].split("(", 1)[0].strip() or name
+
+
 def is_estimated(geojson: Mapping[str, Any]) -> bool:
     """True when any feature's position is estimated (or unmarked)."""
     return any(bool((f.get("properties") or {}).get("estimated", True)) for f in geojson.get("features", []))
@@ -159,13 +164,17 @@ def schematic_options(geojson: Mapping[str, Any], alerts: Iterable[AlertMark] = 
                 "fontSize": 11,
                 "color": "#0d47a1",
             },
-            "data": [{"name": name, "value": pos} for name, pos, _ in stations.values()],
+            "labelLayout": {"hideOverlap": True},
+            "data": [
+                {"name": name, "value": pos, "label": {"formatter": short_name(name)}}
+                for name, pos, _ in stations.values()
+            ],
         },
         alert_series(geojson, alerts),
     ]
     return {
         "animation": False,
-        "grid": {"left": 8, "right": 8, "top": 8, "bottom": 36},
+        "grid": {"left": 16, "right": 120, "top": 24, "bottom": 36},
         "tooltip": {"trigger": "item", "formatter": "{a}：{b}"},
         "legend": {"bottom": 0, "data": ["执法站", "卡口", "路网节点", ALERT_SERIES]},
         "xAxis": {
