@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -109,3 +111,10 @@ def test_kind_values() -> None:
 def test_enums_are_str() -> None:
     assert f"{PlateClass.SMALL}:鲁P12345" == "02:鲁P12345"
     assert isinstance(PlateClass.SMALL, str)
+
+
+def test_plate_error_pickles() -> None:
+    error = PlateError("号牌种类代码无效", code="invalid_plate_class")
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, PlateError)
+    assert (str(copy), copy.code) == ("号牌种类代码无效", "invalid_plate_class")

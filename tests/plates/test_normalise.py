@@ -23,6 +23,7 @@ from .strategies import decorated, plate_like_text, valid_plates
         ("黑A12345", "黑A12345", None),
         ("黑黑A12345", "黑A12345", PlateColor.BLACK),
         ("黑WJ1234", "黑WJ1234", None),
+        ("蓝黑" + "黑" * 10 + "A12345", "黑A12345", PlateColor.BLUE),
         ("黑WJ京12345", "WJ京12345", PlateColor.BLACK),
         ("黑?12345", "黑-12345", None),
         ("蓝?A12345", "-A12345", PlateColor.BLUE),

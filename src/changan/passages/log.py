@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import BigInteger, Connection, and_, func, literal_column, or_, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from changan.kit.db import UTCDateTime
@@ -44,9 +44,7 @@ def insert_batch(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         return _insert_sqlite(connection, rows)
-    stmt = postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "external_id"])
-    result = connection.execute(stmt.returning(_TABLE.c.seq), list(rows))
-    return len(result.all())
+    return _insert_postgres(connection, rows)
 
 
 _TABLE = Passage.metadata.tables["passages"]
@@ -83,6 +81,33 @@ def _insert_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> in
     before = raw.total_changes
     raw.executemany(_SQLITE_INSERT, params)
     return int(raw.total_changes - before)
+
+
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS passages_in ON COMMIT DELETE ROWS AS "
+    f"SELECT 0::int AS ord, {', '.join(_COLUMNS)} FROM passages WITH NO DATA"
+)
+
+
+def _insert_postgres(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(_COLUMNS)
+    images = _COLUMNS.index("images")
+    pick = itemgetter(*_COLUMNS)
+    with raw.cursor() as cur:
+        cur.execute(_PG_STAGE)
+        cur.execute("TRUNCATE passages_in")
+        with cur.copy(f"COPY passages_in (ord, {columns}) FROM STDIN") as copy:
+            for n, row in enumerate(rows):
+                values = list(pick(row))
+                values[images] = Jsonb(values[images] or [])
+                copy.write_row((n, *values))
+        cur.execute(
+            f"INSERT INTO passages ({columns}) SELECT {columns} FROM passages_in ORDER BY ord "
+            "ON CONFLICT (source, external_id) DO NOTHING"
+        )
+        return int(cur.rowcount)
 
 
 def read_after(session: Session, position: LogPosition, limit: int) -> list[Passage]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 class PlateError(ValueError):
     """A strict-parse failure: ``code`` is an English machine code, ``str(err)`` is Chinese for users."""
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(self, message: str, *, code: str = "plate_error") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
