@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -93,16 +95,39 @@ class PassageIn(BaseModel):
     def _plate_class(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        return PlateClass.parse(value).value
+        return _class_code(value)
 
 
-def check_time(pass_time: datetime, now: datetime, *, future_skew_s: int, max_age_days: int) -> str | None:
-    """Reason a pass time is out of range, or None."""
-    if pass_time > now + timedelta(seconds=future_skew_s):
-        return f"过车时间晚于当前时间超过 {future_skew_s} 秒（设备时钟可能有误）"
-    if pass_time < now - timedelta(days=max_age_days):
-        return f"过车时间早于当前时间超过 {max_age_days} 天"
-    return None
+@lru_cache(maxsize=256)
+def _class_code(value: str) -> str:
+    return PlateClass.parse(value).value
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The pass times a batch received at ``now`` may carry (computed once per batch)."""
+
+    earliest: datetime
+    latest: datetime
+    future_skew_s: int
+    max_age_days: int
+
+    @classmethod
+    def around(cls, now: datetime, *, future_skew_s: int, max_age_days: int) -> TimeWindow:
+        return cls(
+            now - timedelta(days=max_age_days),
+            now + timedelta(seconds=future_skew_s),
+            future_skew_s,
+            max_age_days,
+        )
+
+    def check(self, pass_time: datetime) -> str | None:
+        """Reason a pass time is out of range, or None."""
+        if pass_time > self.latest:
+            return f"过车时间晚于当前时间超过 {self.future_skew_s} 秒（设备时钟可能有误）"
+        if pass_time < self.earliest:
+            return f"过车时间早于当前时间超过 {self.max_age_days} 天"
+        return None
 
 
 def unwrap_batch(body: Any, max_batch: int) -> list[Any]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from changan.auth.principal import DeviceKey
 from changan.devices.models import Device
 from changan.ingest.errors import ItemError, from_validation_error
-from changan.ingest.native import BatchShapeError, PassageIn, check_time, unwrap_batch
+from changan.ingest.native import BatchShapeError, PassageIn, TimeWindow, unwrap_batch
 from changan.kit.logging import get_logger
 from changan.network import Network
 from changan.passages.images import ImageStore
@@ -109,10 +109,11 @@ def ingest_native(
             select(Device).where(Device.device_id.in_(wanted), Device.status == "active")
         )
     }
+    window = TimeWindow.around(now, future_skew_s=limits.future_skew_s, max_age_days=limits.max_age_days)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for index, item in enumerate(items):
-        errors = _check_item(index, item, key, devices, limits, now)
+        errors = _check_item(index, item, key, devices, window)
         if isinstance(errors, list):
             result.errors.extend(errors)
             reason = json.dumps([e.to_dict() for e in errors], ensure_ascii=False)
@@ -153,7 +154,7 @@ def ingest_native(
 
 
 def _check_item(
-    index: int, item: Any, key: DeviceKey, devices: dict[str, str], limits: IngestLimits, now: datetime
+    index: int, item: Any, key: DeviceKey, devices: dict[str, str], window: TimeWindow
 ) -> list[ItemError] | PassageIn:
     try:
         p = PassageIn.model_validate(item)
@@ -167,9 +168,7 @@ def _check_item(
                 index, "device_id", f"此密钥属于设备 {key.device_id}，不能提交设备 {p.device_id} 的数据"
             )
         ]
-    reason = check_time(
-        p.pass_time, now, future_skew_s=limits.future_skew_s, max_age_days=limits.max_age_days
-    )
+    reason = window.check(p.pass_time)
     if reason is not None:
         return [ItemError(index, "pass_time", reason)]
     return p

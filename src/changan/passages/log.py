@@ -11,13 +11,13 @@ so it sorts after the position and is never skipped.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from psycopg.types.json import Jsonb
 from sqlalchemy import BigInteger, Connection, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -57,7 +57,7 @@ _SQLITE_INSERT = (
 
 def _sqlite_time(value: datetime) -> str:
     # The storage format of SQLAlchemy's SQLite DATETIME, in UTC (see kit.db.UTCDateTime).
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
@@ -74,7 +74,7 @@ def _insert_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> in
             if text is None:
                 text = formatted[t] = _sqlite_time(t)
             values[i] = text
-        values[images] = json.dumps(values[images], ensure_ascii=False)
+        values[images] = orjson.dumps(values[images]).decode() if values[images] else "[]"
         params.append(values)
     raw = connection.connection.driver_connection
     assert raw is not None

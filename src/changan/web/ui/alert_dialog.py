@@ -37,7 +37,7 @@ def site_label(ctx: AppContext, site_id: str) -> str:
 
 def _load(ctx: AppContext, actor: Actor, alert_id: str) -> tuple[Alert, list[Task] | None, str | None]:
     """The alert (raises if not visible), its tasks (None with a reason if the actor may not read tasks)."""
-    with ctx.factory() as session:
+    with ctx.reader() as session:
         alert = get_alert(session, actor, alert_id)
         try:
             tasks = [t for t in list_tasks(session, actor, limit=1000) if t.alert_id == alert_id]

@@ -57,7 +57,7 @@ class Board:
     tasks_error: str | None = None
 
     def load(self, ctx: AppContext, actor: Actor) -> None:
-        with ctx.factory() as session:
+        with ctx.reader() as session:
             try:
                 self.alerts, self.alerts_error = list_alerts(session, actor, limit=LIST_LIMIT), None
             except ChanganError as exc:

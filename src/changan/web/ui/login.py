@@ -21,7 +21,7 @@ BAD_CREDENTIALS = "用户名或密码错误"
 
 def _authenticate(ctx: AppContext, username: str, password: str) -> tuple[Actor, str]:
     """Check the password (argon2: runs in a worker thread); returns the actor and display name."""
-    with ctx.factory() as session:
+    with ctx.reader() as session:
         actor = authenticate_password(session, username, password)
         user = session.get(User, actor.user_id)
         name = user.display_name if user is not None and user.display_name else actor.username

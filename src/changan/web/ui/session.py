@@ -110,7 +110,7 @@ def _still_valid(ctx: AppContext, actor: Actor) -> bool:
         return False
     if not timedelta(minutes=-5) <= utc_now() - login_at <= SESSION_TTL:
         return False
-    with ctx.factory() as session:
+    with ctx.reader() as session:
         return _active(session, actor.user_id)
 
 

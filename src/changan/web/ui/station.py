@@ -58,7 +58,7 @@ class StationBoard:
         self.tasks, self.alerts, self.error = [], {}, None
         if self.station_id is None:
             return
-        with ctx.factory() as session:
+        with ctx.reader() as session:
             try:
                 self.tasks = list_tasks(session, actor, station_id=self.station_id)
             except ChanganError as exc:

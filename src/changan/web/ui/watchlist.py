@@ -38,7 +38,7 @@ def validation_message(exc: ValidationError) -> str:
 
 
 def _load(ctx: AppContext, actor: Actor) -> tuple[list[WatchlistEntry], str | None]:
-    with ctx.factory() as session:
+    with ctx.reader() as session:
         try:
             return list_entries(session, actor), None
         except ChanganError as exc:
