@@ -3,7 +3,8 @@
 Each backend gets a fresh, migrated database. The same pre-built batches are
 sent through two paths: the ingest service with its commit (JSON parsing,
 validation, plate reading, insert, fsync'd commit), and the full HTTP stack
-(a uvicorn server on loopback, an httpx client in the same process). A batch
+(uvicorn in a separate process, with one worker and with several, on
+loopback; httpx clients in this process, one thread per worker). A batch
 counts only once its transaction has committed.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import os
 import platform
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -28,7 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from changan.auth.principal import SYSTEM
-from changan.devices.service import add_device, add_platform_key
+from changan.devices.service import add_device, add_platform_key, authenticate_key
 from changan.ingest.service import ingest_native
 from changan.kit.clock import utc_now
 from changan.kit.migrate import upgrade
@@ -86,8 +89,6 @@ def _setup(url: str, var_dir: Path, network: Network) -> tuple[AppContext, str]:
 def _service_run(
     ctx: AppContext, key_secret: str, bodies: list[bytes], progress: Progress, label: str
 ) -> float:
-    from changan.devices.service import authenticate_key
-
     with ctx.factory() as session:
         key = authenticate_key(session, key_secret)
     task = progress.add_task(label, total=len(bodies))
@@ -117,40 +118,88 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _http_run(ctx: AppContext, key: str, bodies: list[bytes], progress: Progress, label: str) -> float:
-    import uvicorn
-
+def bench_app() -> Any:
+    """The app the HTTP run serves (uvicorn factory; settings come from CHANGAN_* variables)."""
     from changan.web.app import create_app
 
+    return create_app(AppContext.build(Settings(), utc_now), with_ui=False)
+
+
+def _http_run(
+    ctx: AppContext, key: str, bodies: list[bytes], progress: Progress, label: str, *, workers: int = 1
+) -> float:
+    """Serve with ``workers`` uvicorn processes; post from as many client threads."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(ctx, with_ui=False), host="127.0.0.1", port=port, log_level="error", access_log=False
-        )
+    env = {
+        **os.environ,
+        "CHANGAN_DATABASE_URL": ctx.settings.database_url,
+        "CHANGAN_VAR_DIR": str(ctx.settings.var_dir),
+        "CHANGAN_LOG_LEVEL": "WARNING",
+        "CHANGAN_CONFIG": str(Path(ctx.settings.var_dir) / "none.toml"),
+    }
+    if ctx.settings.network_file:
+        env["CHANGAN_NETWORK_FILE"] = str(ctx.settings.network_file)
+    code = (
+        "import uvicorn; uvicorn.run('changan.bench.ingest:bench_app', factory=True, host='127.0.0.1', "
+        f"port={port}, workers={workers}, log_level='error', access_log=False)"
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    server = subprocess.Popen([sys.executable, "-c", code], env=env)
     task = progress.add_task(label, total=len(bodies))
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as client:
-            t0 = time.perf_counter()
-            for body in bodies:
-                r = client.post("/api/v1/passages", content=body)
-                if r.status_code != 200:
-                    msg = f"bench batch rejected: {r.status_code} {r.text[:300]}"
-                    raise RuntimeError(msg)
-                progress.advance(task)
-            return time.perf_counter() - t0
+        _wait_healthy(base, workers)
+        shares = [bodies[w::workers] for w in range(workers)]
+        failures: list[str] = []
+
+        def post_all(share: list[bytes]) -> None:
+            with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+                for body in share:
+                    r = client.post("/api/v1/passages", content=body)
+                    if r.status_code != 200:
+                        failures.append(f"{r.status_code} {r.text[:300]}")
+                        return
+                    progress.advance(task)
+
+        threads = [threading.Thread(target=post_all, args=(share,)) for share in shares]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        if failures:
+            msg = f"bench batch rejected: {failures[0]}"
+            raise RuntimeError(msg)
+        return elapsed
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.terminate()
+        server.wait(20)
+
+
+def _wait_healthy(base: str, workers: int) -> None:
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=base, timeout=5) as client:
+        healthy = 0
+        while healthy < workers * 3:  # several answers, so that every worker has started
+            try:
+                client.get("/health").raise_for_status()
+                healthy += 1
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def run(
-    *, n: int, batch: int, backends: list[str], pg_url: str | None, network: Network, progress: Progress
+    *,
+    n: int,
+    batch: int,
+    backends: list[str],
+    pg_url: str | None,
+    network: Network,
+    progress: Progress,
+    http_workers: int = 2,
 ) -> list[Figure]:
     figures: list[Figure] = []
     for backend in backends:
@@ -168,9 +217,17 @@ def run(
                 url = make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
             try:
                 ctx, key = _setup(url, Path(tmp), network)
-                for path, runner in (("service", _service_run), ("http", _http_run)):
-                    bodies = _bodies(network, n, batch, f"{path}-{uuid.uuid4().hex[:6]}")
-                    seconds = runner(ctx, key, bodies, progress, f"{backend} {path}")
+                paths = [("service", 0), ("http ×1", 1)]
+                if http_workers > 1:
+                    paths.append((f"http ×{http_workers}", http_workers))
+                for path, workers in paths:
+                    bodies = _bodies(network, n, batch, uuid.uuid4().hex[:6])
+                    label = f"{backend} {path}"
+                    seconds = (
+                        _service_run(ctx, key, bodies, progress, label)
+                        if workers == 0
+                        else _http_run(ctx, key, bodies, progress, label, workers=workers)
+                    )
                     figures.append(Figure(backend, path, n, batch, round(seconds, 3), round(n / seconds, 1)))
                 ctx.db.dispose()
             finally:

@@ -248,6 +248,7 @@ def bench_ingest(
     batch: Annotated[int, typer.Option(help="每批条数")] = 5_000,
     backend: Annotated[list[str] | None, typer.Option(help="sqlite 和/或 postgres")] = None,
     pg_url: Annotated[str | None, typer.Option(help="PostgreSQL 服务器 URL（建临时库）")] = None,
+    http_workers: Annotated[int, typer.Option(min=1, max=16, help="HTTP 对比时的服务进程数")] = 2,
     out: Annotated[Path, typer.Option(help="JSON 结果文件")] = Path("bench-ingest.json"),
 ) -> None:
     """批量接入吞吐（持久化后计数）：SQLite 与 PostgreSQL 并列比较。"""

@@ -89,11 +89,14 @@ def authenticate_key(session: Session, secret: str) -> DeviceKey:
     return DeviceKey(key_id=row.id, name=row.name, device_id=row.device_id)
 
 
-def device_sites(session: Session) -> dict[str, str]:
-    """device_id → site_id for every active device (ingest caches this)."""
-    return dict(
-        session.execute(select(Device.device_id, Device.site_id).where(Device.status == "active")).tuples()
+def active_sites(session: Session, device_ids: set[str]) -> dict[str, str]:
+    """device_id → site_id for those of ``device_ids`` that are registered and active."""
+    if not device_ids:
+        return {}
+    stmt = select(Device.device_id, Device.site_id).where(
+        Device.device_id.in_(device_ids), Device.status == "active"
     )
+    return dict(session.execute(stmt).tuples().all())
 
 
 def list_devices(session: Session, actor: Actor) -> list[Device]:

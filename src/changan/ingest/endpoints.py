@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from changan.ingest.service import ingest_native
+from changan.devices.service import active_sites
+from changan.ingest.service import prepare_native, store_batch
 from changan.kit.errors import PayloadTooLarge
 from changan.web.deps import Ctx, CurrentDevice
 from changan.web.metrics import INGEST_ACCEPTED, INGEST_DUPLICATES, INGEST_REJECTED
@@ -57,17 +58,20 @@ async def post_passages(request: Request, ctx: Ctx, key: CurrentDevice) -> JSONR
         raise PayloadTooLarge(msg, field="(body)")
 
     def work() -> JSONResponse:
-        with ctx.uow() as session:
-            result = ingest_native(
-                session,
+        now = ctx.clock()
+        with ctx.reader() as reader:  # parse and check outside the write transaction
+            batch = prepare_native(
                 key,
                 body,
                 content_type=request.headers.get("content-type"),
+                devices=lambda ids: active_sites(reader, ids),
                 network=ctx.network,
                 images=ctx.images,
                 limits=ctx.ingest_limits,
-                now=ctx.clock(),
+                now=now,
             )
+        with ctx.uow() as session:
+            result = store_batch(session, batch, now=now)
         INGEST_ACCEPTED.inc(result.accepted)
         INGEST_DUPLICATES.inc(result.duplicates)
         INGEST_REJECTED.inc(len({e.index for e in result.errors}))

@@ -9,17 +9,17 @@ whole in the dead-letter table with its reasons, so nothing sent is lost.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from changan.auth.principal import DeviceKey
-from changan.devices.models import Device
+from changan.devices.service import active_sites
 from changan.ingest.errors import ItemError, from_validation_error
 from changan.ingest.native import BatchShapeError, PassageIn, TimeWindow, unwrap_batch
 from changan.kit.logging import get_logger
@@ -64,12 +64,102 @@ class IngestResult:
         return out
 
 
-def _dead_letter(
-    session: Session, source: str, reason: str, body: bytes, content_type: str | None, now: datetime
-) -> None:
-    session.add(
-        DeadLetter(source=source, received_at=now, reason=reason, content_type=content_type, body=body)
+DeviceLookup = Callable[[set[str]], dict[str, str]]
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A parsed and validated batch, ready to store: the rows, the rejects, and what to keep as dead letters."""
+
+    source_label: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    result: IngestResult = field(default_factory=IngestResult)
+    dead_letters: list[tuple[str, bytes, str | None]] = field(default_factory=list)  # reason, body, type
+
+
+def prepare_native(
+    key: DeviceKey,
+    body: bytes,
+    *,
+    content_type: str | None,
+    devices: DeviceLookup,
+    network: Network,
+    images: ImageStore,
+    limits: IngestLimits,
+    now: datetime,
+) -> PreparedBatch:
+    """Parse and check a native batch without holding a write transaction (all but device lookups is CPU)."""
+    batch = PreparedBatch(source_label=f"json:{key.name}")
+    result = batch.result
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        reason = f"JSON 无法解析：{exc}"
+        batch.dead_letters.append((reason, body, content_type))
+        result.body_error = ("(body)", reason)
+        log.warning("ingest.body_unparsable", source=batch.source_label, size=len(body))
+        return batch
+    try:
+        items = unwrap_batch(parsed, limits.max_batch)
+    except BatchShapeError as exc:
+        batch.dead_letters.append((f"{exc.field}: {exc.reason}", body, content_type))
+        result.body_error = (exc.field, exc.reason)
+        return batch
+
+    sites = devices(
+        {i["device_id"] for i in items if isinstance(i, dict) and isinstance(i.get("device_id"), str)}
     )
+    window = TimeWindow.around(now, future_skew_s=limits.future_skew_s, max_age_days=limits.max_age_days)
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(items):
+        checked = _check_item(index, item, key, sites, window)
+        if isinstance(checked, list):
+            _reject(batch, checked, item)
+            continue
+        source = f"json:{checked.device_id}"
+        if (source, checked.external_id) in seen:
+            result.duplicates += 1
+            continue
+        seen.add((source, checked.external_id))
+        try:
+            stored_images = _store_images(checked, images)
+        except ValueError as exc:
+            _reject(batch, [ItemError(index, exc.args[0], exc.args[1])], item)
+            continue
+        batch.rows.append(_row(checked, source, sites[checked.device_id], network, stored_images, now))
+    return batch
+
+
+def _reject(batch: PreparedBatch, errors: list[ItemError], item: Any) -> None:
+    batch.result.errors.extend(errors)
+    reason = json.dumps([e.to_dict() for e in errors], ensure_ascii=False)
+    batch.dead_letters.append((reason, orjson.dumps(item), "application/json"))
+
+
+def store_batch(session: Session, batch: PreparedBatch, *, now: datetime) -> IngestResult:
+    """Write the rows and the dead letters in the caller's transaction; returns the counts."""
+    for reason, body, content_type in batch.dead_letters:
+        session.add(
+            DeadLetter(
+                source=batch.source_label,
+                received_at=now,
+                reason=reason,
+                content_type=content_type,
+                body=body,
+            )
+        )
+    result = batch.result
+    inserted = insert_batch(session, batch.rows)
+    result.accepted = inserted
+    result.duplicates += len(batch.rows) - inserted
+    log.info(
+        "ingest.batch",
+        source=batch.source_label,
+        accepted=inserted,
+        duplicates=result.duplicates,
+        rejected=len({e.index for e in result.errors}),
+    )
+    return result
 
 
 def ingest_native(
@@ -83,74 +173,18 @@ def ingest_native(
     limits: IngestLimits,
     now: datetime,
 ) -> IngestResult:
-    result = IngestResult()
-    source_label = f"json:{key.name}"
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        reason = f"JSON 无法解析：{exc}"
-        _dead_letter(session, source_label, reason, body, content_type, now)
-        result.body_error = ("(body)", reason)
-        log.warning("ingest.body_unparsable", source=source_label, size=len(body))
-        return result
-    try:
-        items = unwrap_batch(parsed, limits.max_batch)
-    except BatchShapeError as exc:
-        _dead_letter(session, source_label, f"{exc.field}: {exc.reason}", body, content_type, now)
-        result.body_error = (exc.field, exc.reason)
-        return result
-
-    wanted = {
-        i.get("device_id") for i in items if isinstance(i, dict) and isinstance(i.get("device_id"), str)
-    }
-    devices = {
-        d.device_id: d.site_id
-        for d in session.scalars(
-            select(Device).where(Device.device_id.in_(wanted), Device.status == "active")
-        )
-    }
-    window = TimeWindow.around(now, future_skew_s=limits.future_skew_s, max_age_days=limits.max_age_days)
-    rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for index, item in enumerate(items):
-        errors = _check_item(index, item, key, devices, window)
-        if isinstance(errors, list):
-            result.errors.extend(errors)
-            reason = json.dumps([e.to_dict() for e in errors], ensure_ascii=False)
-            _dead_letter(session, source_label, reason, orjson.dumps(item), "application/json", now)
-            continue
-        p = errors
-        source = f"json:{p.device_id}"
-        if (source, p.external_id) in seen:
-            result.duplicates += 1
-            continue
-        seen.add((source, p.external_id))
-        try:
-            stored_images = _store_images(p, images)
-        except ValueError as exc:
-            err = ItemError(index, exc.args[0], exc.args[1])
-            result.errors.append(err)
-            _dead_letter(
-                session,
-                source_label,
-                json.dumps([err.to_dict()], ensure_ascii=False),
-                orjson.dumps(item),
-                "application/json",
-                now,
-            )
-            continue
-        rows.append(_row(p, source, devices[p.device_id], network, stored_images, now))
-    inserted = insert_batch(session, rows)
-    result.accepted = inserted
-    result.duplicates += len(rows) - inserted
-    log.info(
-        "ingest.batch",
-        source=source_label,
-        accepted=inserted,
-        duplicates=result.duplicates,
-        rejected=len({e.index for e in result.errors}),
+    """Prepare and store in one session (the HTTP endpoint splits the two to keep write locks short)."""
+    batch = prepare_native(
+        key,
+        body,
+        content_type=content_type,
+        devices=lambda ids: active_sites(session, ids),
+        network=network,
+        images=images,
+        limits=limits,
+        now=now,
     )
-    return result
+    return store_batch(session, batch, now=now)
 
 
 def _check_item(
@@ -199,6 +233,9 @@ def _row(
     colour = p.plate_color or read.colour_hint
     plate_class = p.plate_class or infer_class(read, colour).value
     site = network.sites.get(site_id)
+    # To UTC by hand: the parsed offset is a Python tzinfo and astimezone() through it is slow.
+    offset = p.pass_time.utcoffset() or timedelta(0)
+    pass_time = (p.pass_time.replace(tzinfo=None) - offset).replace(tzinfo=UTC)
     return {
         "source": source,
         "external_id": p.external_id,
@@ -217,7 +254,7 @@ def _row(
         "lane_no": p.lane_no,
         "speed_kmh": p.speed_kmh,
         "plate_confidence": p.plate_confidence,
-        "pass_time": p.pass_time,
+        "pass_time": pass_time,
         "received_at": now,
         "images": images,
     }

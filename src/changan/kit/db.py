@@ -8,6 +8,8 @@ dependency, worker loop, CLI command) owns the transaction via :func:`unit_of_wo
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -77,7 +79,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             poolclass=NullPool if path in ("", ":memory:") else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if path and path != ":memory:":
+            queue = _WriterQueue(Path(path + ".writers"))
+            event.listen(engine, "begin", queue.begin)
+            event.listen(engine, "commit", queue.end)
+            event.listen(engine, "rollback", queue.end)
+            event.listen(engine, "checkin", queue.checkin)
+        else:
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -100,6 +109,46 @@ def _sqlite_begin(conn: Any) -> None:
     # behind writers (WAL readers see the last committed snapshot).
     readonly = conn.get_execution_options().get("changan_readonly", False)
     conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class _WriterQueue:
+    """Writers to one SQLite file, in any thread or process, queue on an OS file lock.
+
+    SQLite itself makes a blocked writer poll with growing sleeps (its busy
+    handler), which is unfair and slow when several ingest workers and the
+    engine write at once. Taking an exclusive ``flock`` before ``BEGIN
+    IMMEDIATE`` makes them wait their turn instead; the lock is released at
+    commit or rollback (and, as a safety net, when the connection returns to
+    the pool). Read-only sessions take no lock.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get("changan_readonly", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            os.close(fd)
+            raise
+        conn.info["changan_writer_fd"] = fd
+
+    def end(self, conn: Any) -> None:
+        self._release(conn.info)
+
+    def checkin(self, _dbapi_conn: Any, record: Any) -> None:
+        self._release(record.info)
+
+    @staticmethod
+    def _release(info: dict[str, Any]) -> None:
+        fd = info.pop("changan_writer_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
 
 
 def make_sessionmaker(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:

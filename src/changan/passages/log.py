@@ -57,7 +57,9 @@ _SQLITE_INSERT = (
 
 def _sqlite_time(value: datetime) -> str:
     # The storage format of SQLAlchemy's SQLite DATETIME, in UTC (see kit.db.UTCDateTime).
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:

@@ -4,6 +4,8 @@
 transaction that wrote it (``xid``, filled by the server), so that the reader
 can stop below the oldest transaction still in flight and never skip a row
 that commits after one with a higher ``seq`` (see :mod:`changan.passages.log`).
+The index on ``(xid, seq)`` exists on PostgreSQL only and is made by the
+migration (on SQLite ``xid`` stays NULL and would only slow ingest down).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ class Passage(Base):
         Index("ix_passages_vehicle_key_pass_time", "vehicle_key", "pass_time"),
         Index("ix_passages_site_id_pass_time", "site_id", "pass_time"),
         Index("ix_passages_plate_no", "plate_no"),
-        Index("ix_passages_xid_seq", "xid", "seq"),
         {"sqlite_autoincrement": True},
     )
 

@@ -208,12 +208,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_passages_plate_no", ["plate_no"], unique=False)
         batch_op.create_index("ix_passages_site_id_pass_time", ["site_id", "pass_time"], unique=False)
         batch_op.create_index("ix_passages_vehicle_key_pass_time", ["vehicle_key", "pass_time"], unique=False)
-        batch_op.create_index("ix_passages_xid_seq", ["xid", "seq"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
         # The id of the writing transaction, so the log reader can stop below
-        # the oldest in-flight transaction (see changan.passages.log).
+        # the oldest in-flight transaction (see changan.passages.log). On
+        # SQLite xid stays NULL and the log is read by seq alone: no index.
         op.execute("ALTER TABLE passages ALTER COLUMN xid SET DEFAULT pg_current_xact_id()::text::bigint")
+        op.create_index("ix_passages_xid_seq", "passages", ["xid", "seq"], unique=False)
 
     op.create_table(
         "users",
@@ -359,11 +360,12 @@ def downgrade() -> None:
     op.drop_table("vehicle_states")
     op.drop_table("users")
     with op.batch_alter_table("passages", schema=None) as batch_op:
-        batch_op.drop_index("ix_passages_xid_seq")
         batch_op.drop_index("ix_passages_vehicle_key_pass_time")
         batch_op.drop_index("ix_passages_site_id_pass_time")
         batch_op.drop_index("ix_passages_plate_no")
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_passages_xid_seq", table_name="passages")
     op.drop_table("passages")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_topic"))
