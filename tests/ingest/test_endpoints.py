@@ -229,3 +229,46 @@ class TestBadInput:
     ) -> None:
         r = post(client, keys["platform"], {"passages": [item(ctx, 1), item(ctx, 2, device_id="cam-2")]})
         assert r.json() == {"accepted": 2, "duplicates": 0, "errors": []}
+
+
+class TestImages:
+    def test_stored_image_is_served_inert_to_signed_in_users(
+        self, ctx: AppContext, client: TestClient, keys: dict[str, str]
+    ) -> None:
+        import base64
+
+        from tests.conftest import make_user
+
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+        r = post(
+            client,
+            keys["cam-1"],
+            {
+                "passages": [
+                    item(
+                        ctx,
+                        1,
+                        images=[
+                            {"type": "01", "data": base64.b64encode(svg).decode()},
+                            {"type": "02", "data": JPEG},
+                        ],
+                    )
+                ]
+            },
+        )
+        assert r.status_code == 200
+        with ctx.factory() as session:
+            names = [i["name"] for i in session.scalars(select(Passage)).one().images]
+        assert [n.rsplit(".", 1)[1] for n in names] == ["svg", "jpg"]
+        token = make_user(ctx, "an", ["analyst"])
+        got = client.get(f"/api/v1/images/{names[0]}", headers={"Authorization": f"Bearer {token}"})
+        assert got.status_code == 200
+        assert got.content == svg
+        assert got.headers["content-type"].startswith("image/svg+xml")
+        assert "sandbox" in got.headers["content-security-policy"]
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert client.get(f"/api/v1/images/{names[0]}").status_code == 401
+        missing = client.get(
+            "/api/v1/images/" + "0" * 64 + ".jpg", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert missing.status_code == 404

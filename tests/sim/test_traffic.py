@@ -57,3 +57,17 @@ class TestTrafficSim:
         plates = [sim.new_vehicle().plate_no for _ in range(2000)]
         assert len(set(plates)) == 2000
         assert all(read_plate(p).valid for p in plates)
+
+
+class TestPictures:
+    def test_each_passage_carries_a_marked_svg(self, network: Network) -> None:
+        import base64
+
+        sim = TrafficSim(network, seed=2, start=T0, vehicles_per_hour=0, pictures=True)
+        vehicle = sim.new_vehicle()
+        sim.start_trip(vehicle, T0, entry_site=sorted(network.sites)[0])
+        items = list(sim.advance(T0 + timedelta(hours=6)))
+        svg = base64.b64decode(str(items[0]["images"][0]["data"]))  # type: ignore[index]
+        assert svg.startswith(b"<svg")
+        assert vehicle.plate_no.encode() in svg
+        assert "模拟图像".encode() in svg

@@ -249,6 +249,7 @@ def bench_ingest(
     backend: Annotated[list[str] | None, typer.Option(help="sqlite 和/或 postgres")] = None,
     pg_url: Annotated[str | None, typer.Option(help="PostgreSQL 服务器 URL（建临时库）")] = None,
     http_workers: Annotated[int, typer.Option(min=1, max=16, help="HTTP 对比时的服务进程数")] = 2,
+    repeat: Annotated[int, typer.Option(min=1, max=20, help="每种配置重复次数（取中位数）")] = 3,
     out: Annotated[Path, typer.Option(help="JSON 结果文件")] = Path("bench-ingest.json"),
 ) -> None:
     """批量接入吞吐（持久化后计数）：SQLite 与 PostgreSQL 并列比较。"""
@@ -270,12 +271,16 @@ def bench_ingest(
             pg_url=pg_url,
             network=network,
             progress=progress,
+            http_workers=http_workers,
+            repeat=repeat,
         )
     table = Table(title=f"批量接入：{n} 条，每批 {batch} 条（已提交、已落盘）")
-    for col in ("后端", "路径", "秒", "条/秒"):
+    for col in ("后端", "路径", "条/秒（中位数）", "各次"):
         table.add_column(col)
     for f in figures:
-        table.add_row(f.backend, f.path, f"{f.seconds:.2f}", f"{f.passages_per_s:,.0f}")
+        table.add_row(
+            f.backend, f.path, f"{f.passages_per_s:,.0f}", " / ".join(f"{r:,.0f}" for r in f.runs_per_s)
+        )
     console.print(table)
     out.write_text(json.dumps(report(figures, n=n, batch=batch), ensure_ascii=False, indent=2))
     console.print(f"结果已写入 {out}")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from changan.auth.principal import Role
 from changan.kit.errors import NotFound
 from changan.passages import service
-from changan.passages.images import content_type_of
+from changan.passages.images import SAFE_IMAGE_HEADERS, content_type_of
 from changan.passages.models import Passage
 from changan.web.deps import Ctx, CurrentActor
 
@@ -77,4 +77,4 @@ def get_image(name: str, ctx: Ctx, actor: CurrentActor) -> Response:
     if data is None:
         msg = f"图片 {name} 不存在"
         raise NotFound(msg, field="name")
-    return Response(content=data, media_type=content_type_of(name))
+    return Response(content=data, media_type=content_type_of(name), headers=SAFE_IMAGE_HEADERS)

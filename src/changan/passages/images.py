@@ -16,7 +16,17 @@ _TYPES = {
     ".png": "image/png",
     ".gif": "image/gif",
     ".bmp": "image/bmp",
+    ".svg": "image/svg+xml",
     ".bin": "application/octet-stream",
+}
+
+
+#: Sent with every stored image: a picture from a device is data, never a document that may run code
+#: (an SVG could carry script; ``sandbox`` and ``default-src 'none'`` keep it inert).
+SAFE_IMAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "Cache-Control": "private, max-age=86400",
 }
 
 
@@ -24,6 +34,9 @@ def sniff_extension(data: bytes) -> str:
     for magic, ext in _EXT.items():
         if data.startswith(magic):
             return ext
+    head = data[:256].lstrip()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return ".svg"
     return ".bin"
 
 

@@ -20,8 +20,10 @@ from changan.auth.principal import SYSTEM
 from changan.auth.service import create_user
 from changan.devices.models import Device
 from changan.devices.service import add_device, add_platform_key
+from changan.dispatch.service import first_station_ahead
 from changan.kit.clock import Clock
 from changan.kit.logging import get_logger
+from changan.network import Station
 from changan.sim.traffic import TrafficSim, device_id_for
 from changan.watchlist.schemas import EntryCreate
 from changan.watchlist.service import create_entry
@@ -30,12 +32,12 @@ from changan.web.context import AppContext
 log = get_logger(__name__)
 
 DEMO_USERS = [
-    # username, password, roles, jurisdiction, station (None: first station)
-    ("commander", "changan-demo", ["commander"], "3715", None),
-    ("approver", "changan-demo", ["approver"], "3715", None),
-    ("analyst", "changan-demo", ["analyst"], "3715", None),
-    ("officer", "changan-demo", ["officer"], "", "first"),
-    ("admin", "changan-demo", ["admin"], "37", None),
+    # username, password, roles, jurisdiction (the officer takes their station's)
+    ("commander", "changan-demo", ["commander"], "3715"),
+    ("approver", "changan-demo", ["approver"], "3715"),
+    ("analyst", "changan-demo", ["analyst"], "3715"),
+    ("officer", "changan-demo", ["officer"], ""),
+    ("admin", "changan-demo", ["admin"], "37"),
 ]
 
 
@@ -48,13 +50,13 @@ class DemoSetup:
 def prepare(ctx: AppContext, sim: TrafficSim, *, watched_count: int = 6) -> DemoSetup:
     """Create demo users, one device per camera site, a platform key and some watchlist entries."""
     now = ctx.clock()
-    stations = sorted(ctx.network.stations.values(), key=lambda s: s.id)
+    station, starts = _busiest_station(ctx, sim)
     with ctx.uow() as session:
         existing = set(session.scalars(select(User.username)))
-        for username, password, roles, jurisdiction, station in DEMO_USERS:
+        for username, password, roles, jurisdiction in DEMO_USERS:
             if username in existing:
                 continue
-            st = stations[0] if station == "first" and stations else None
+            st = station if username == "officer" else None
             create_user(
                 session,
                 SYSTEM,
@@ -87,9 +89,22 @@ def prepare(ctx: AppContext, sim: TrafficSim, *, watched_count: int = 6) -> Demo
                 ),
                 now=now,
             )
-            sim.start_trip(vehicle, now + timedelta(seconds=5 + 20 * len(watched)))
+            # Start where the demo officer's station is the first ahead, so that the officer gets tasks too.
+            entry = starts[len(watched) % len(starts)]
+            sim.start_trip(vehicle, now + timedelta(seconds=5 + 20 * len(watched)), entry_site=entry)
             watched.append(vehicle.plate_no)
     return DemoSetup(platform_key=key, watched=watched)
+
+
+def _busiest_station(ctx: AppContext, sim: TrafficSim) -> tuple[Station, list[str]]:
+    """The station that is first ahead of the most entry sites, and those sites."""
+    ahead: dict[str, list[str]] = {}
+    for site_id in sim.entry_sites:
+        first = first_station_ahead(ctx.network, site_id, None)
+        if first is not None:
+            ahead.setdefault(first.station.id, []).append(site_id)
+    station_id = max(sorted(ahead), key=lambda s: len(ahead[s]))
+    return ctx.network.stations[station_id], ahead[station_id]
 
 
 def feed(
@@ -135,7 +150,9 @@ def run_demo(
     upgrade(settings.database_url)
     clock = ScaledClock(utc_now(), speedup)
     ctx = AppContext.build(settings, clock)
-    sim = TrafficSim(ctx.network, start=clock(), vehicles_per_hour=vehicles_per_hour, seed=int(time.time()))
+    sim = TrafficSim(
+        ctx.network, start=clock(), vehicles_per_hour=vehicles_per_hour, seed=int(time.time()), pictures=True
+    )
     setup = prepare(ctx, sim)
     workers = Workers(ctx)
     workers.start()

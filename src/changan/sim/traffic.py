@@ -8,6 +8,7 @@ simulator (rests, misreads, clock drift, late delivery) is issue 3.
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
 import random
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from changan.network import Network
+from changan.network import Network, SiteKind
+from changan.sim.pictures import passage_svg
 
 _PROVINCE_MIX = [
     ("鲁P", 55),
@@ -66,7 +68,13 @@ class TrafficSim:
     """Deterministic for a given seed."""
 
     def __init__(
-        self, network: Network, *, seed: int = 7, start: datetime, vehicles_per_hour: float = 3000.0
+        self,
+        network: Network,
+        *,
+        seed: int = 7,
+        start: datetime,
+        vehicles_per_hour: float = 3000.0,
+        pictures: bool = False,
     ) -> None:
         self._net = network
         self._rng = random.Random(seed)
@@ -75,11 +83,15 @@ class TrafficSim:
         self._events: list[_Event] = []
         self._n = itertools.count()
         self._plates: set[str] = set()
-        self._entry_sites = sorted(network.sites)
+        # Trips start at a toll entrance or on the main line (a vehicle arriving across a border);
+        # on the way only main-line gantries see a vehicle, and a trip may end at a toll exit.
+        self.entry_sites = sorted(s.id for s in network.sites.values() if s.kind != SiteKind.TOLL_EXIT)
         self._sites_at: dict[tuple[str, str], list[str]] = defaultdict(list)
         for site in network.sites.values():
-            self._sites_at[(site.node_id, site.heading_node_id)].append(site.id)
+            if site.kind == SiteKind.GANTRY:
+                self._sites_at[(site.node_id, site.heading_node_id)].append(site.id)
         self.vehicles_started = 0
+        self._pictures = pictures
 
     # -- vehicles ------------------------------------------------------------------------
     def new_vehicle(self) -> Vehicle:
@@ -104,7 +116,7 @@ class TrafficSim:
     def start_trip(self, vehicle: Vehicle, at: datetime, entry_site: str | None = None) -> int:
         """Schedule the vehicle's passages from ``entry_site``; returns how many sites will see it."""
         rng = self._rng
-        site_id = entry_site or rng.choice(self._entry_sites)
+        site_id = entry_site or rng.choice(self.entry_sites)
         ahead = self._net.sites_downstream(site_id)
         if not ahead:
             self._schedule(vehicle, site_id, at)
@@ -128,8 +140,9 @@ class TrafficSim:
 
     def _schedule(self, v: Vehicle, site_id: str, at: datetime) -> None:
         n = next(self._n)
-        jitter = self._rng.uniform(-3, 3)
-        item = {
+        speed = round(max(40.0, v.speed_kmh + self._rng.uniform(-3, 3)), 1)
+        lane = self._rng.randint(1, 2)
+        item: dict[str, Any] = {
             "external_id": f"sim-{n}",
             "device_id": device_id_for(site_id),
             "pass_time": at.isoformat(),
@@ -137,9 +150,20 @@ class TrafficSim:
             "plate_class": v.plate_class,
             "plate_color": v.plate_color,
             "vehicle_class": v.vehicle_class,
-            "lane_no": self._rng.randint(1, 2),
-            "speed_kmh": round(max(40.0, v.speed_kmh + jitter), 1),
+            "lane_no": lane,
+            "speed_kmh": speed,
         }
+        if self._pictures:
+            svg = passage_svg(
+                plate_no=v.plate_no,
+                plate_color=v.plate_color,
+                vehicle_class=v.vehicle_class,
+                site_name=self._net.sites[site_id].name,
+                pass_time=at,
+                speed_kmh=speed,
+                lane_no=lane,
+            )
+            item["images"] = [{"type": "01", "data": base64.b64encode(svg).decode()}]
         heapq.heappush(self._events, _Event(at, n, item))
 
     # -- time ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from nicegui.storage import Storage
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from changan.kit.logging import get_logger
-from changan.passages.images import content_type_of
+from changan.passages.images import SAFE_IMAGE_HEADERS, content_type_of
 from changan.web.context import AppContext
 from changan.web.ui.command import command_page
 from changan.web.ui.login import login_page
@@ -74,9 +74,7 @@ def ui_image(name: str, request: Request) -> Response:
         data = None
     if data is None:
         return JSONResponse({"error": "not_found", "message": f"图片 {name} 不存在"}, status_code=404)
-    return Response(
-        data, media_type=content_type_of(name), headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return Response(data, media_type=content_type_of(name), headers=SAFE_IMAGE_HEADERS)
 
 
 def _register() -> None:
