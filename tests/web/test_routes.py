@@ -47,7 +47,10 @@ class TestRouteTable:
 
     def test_public_routes(self, client: TestClient) -> None:
         assert client.get("/health").json()["status"] == "ok"
-        assert client.get("/metrics").status_code == 200
+        metrics = client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "changan_passages_accepted_total" in metrics.text
+        assert "changan_engine_processed_total" in metrics.text
         assert client.get("/openapi.json").status_code == 200
 
     def test_wrong_role_is_403(self, ctx: AppContext, client: TestClient) -> None:

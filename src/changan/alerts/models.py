@@ -18,7 +18,7 @@ class Alert(Base):
     detection_id: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     vehicle_key: Mapped[str] = mapped_column(String(160), index=True)
-    plate_no: Mapped[str] = mapped_column(String(16))
+    plate_no: Mapped[str] = mapped_column(String(32))
     plate_class: Mapped[str] = mapped_column(String(2))
     priority: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(256))

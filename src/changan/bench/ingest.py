@@ -121,13 +121,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_app() -> Any:
-    """The app the HTTP run serves (uvicorn factory; settings come from CHANGAN_* variables)."""
-    from changan.web.app import create_app
-
-    return create_app(AppContext.build(Settings(), utc_now), with_ui=False)
-
-
 def _http_run(
     ctx: AppContext, key: str, bodies: list[bytes], progress: Progress, label: str, *, workers: int = 1
 ) -> float:
@@ -143,7 +136,7 @@ def _http_run(
     if ctx.settings.network_file:
         env["CHANGAN_NETWORK_FILE"] = str(ctx.settings.network_file)
     code = (
-        "import uvicorn; uvicorn.run('changan.bench.ingest:bench_app', factory=True, host='127.0.0.1', "
+        "import uvicorn; uvicorn.run('changan.web.app:api_app', factory=True, host='127.0.0.1', "
         f"port={port}, workers={workers}, log_level='error', access_log=False)"
     )
     server = subprocess.Popen([sys.executable, "-c", code], env=env)

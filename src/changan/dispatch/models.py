@@ -18,7 +18,7 @@ class Task(Base):
     station_id: Mapped[str] = mapped_column(String(64), index=True)
     station_name: Mapped[str] = mapped_column(String(128))
     jurisdiction: Mapped[str] = mapped_column(String(12), index=True)
-    plate_no: Mapped[str] = mapped_column(String(16))
+    plate_no: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | acknowledged | closed
     distance_m: Mapped[int] = mapped_column(Integer)
     eta_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -42,7 +42,7 @@ class Detection(Base):
     detector: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int] = mapped_column(Integer)
     vehicle_key: Mapped[str] = mapped_column(String(160), index=True)
-    plate_no: Mapped[str] = mapped_column(String(16))
+    plate_no: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[list[int]] = mapped_column(JSONType)
     event_time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     site_id: Mapped[str] = mapped_column(String(64))

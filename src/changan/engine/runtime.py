@@ -28,6 +28,7 @@ from changan.engine.state import Finding, Sighting, VehicleState
 from changan.kit.clock import Clock, utc_now
 from changan.kit.ids import derived_id
 from changan.kit.logging import get_logger
+from changan.kit.metrics import ENGINE_ALERTS, ENGINE_DETECTIONS, ENGINE_PROCESSED
 from changan.network import Network
 from changan.passages.log import LogPosition, position_of, read_after
 from changan.passages.models import Passage
@@ -100,6 +101,9 @@ class Engine:
         finally:
             session.close()
         if result.processed:
+            ENGINE_PROCESSED.inc(result.processed)
+            ENGINE_ALERTS.inc(result.alerts)
+            ENGINE_DETECTIONS.inc(result.detections)
             log.info(
                 "engine.step",
                 processed=result.processed,

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from changan.devices.service import active_sites
 from changan.ingest.service import prepare_native, store_batch
 from changan.kit.errors import PayloadTooLarge
+from changan.kit.metrics import INGEST_ACCEPTED, INGEST_DUPLICATES, INGEST_REJECTED
 from changan.web.deps import Ctx, CurrentDevice
-from changan.web.metrics import INGEST_ACCEPTED, INGEST_DUPLICATES, INGEST_REJECTED
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 

@@ -243,7 +243,7 @@ def _row(
         "site_id": site_id,
         "heading": site.heading_node_id if site is not None else None,
         "plate_raw": p.plate_no,
-        "plate_no": read.text[:16],
+        "plate_no": read.text,
         "plate_kind": read.kind.value,
         "plate_class": plate_class,
         "plate_color": colour.value if colour is not None else None,

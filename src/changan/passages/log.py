@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from psycopg.types.json import Jsonb
-from sqlalchemy import BigInteger, Connection, and_, func, literal_column, or_, select
+from sqlalchemy import BigInteger, Connection, and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from changan.kit.db import UTCDateTime
@@ -37,7 +37,8 @@ def insert_batch(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
     Returns the number inserted; the rest were duplicates. This is the ingest
     hot path, so it goes below the ORM: on SQLite one prepared ``executemany``
-    (counted by ``total_changes``), on PostgreSQL a Core multi-row insert.
+    (counted by ``total_changes``); on PostgreSQL ``COPY`` into a temporary
+    table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` in batch order.
     """
     if not rows:
         return 0
@@ -62,21 +63,23 @@ def _sqlite_time(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+_TIME_COLUMNS = [i for i, name in enumerate(_COLUMNS) if isinstance(_TABLE.c[name].type, UTCDateTime)]
+_IMAGES = _COLUMNS.index("images")
+_PICK = itemgetter(*_COLUMNS)
+
+
 def _insert_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    times = [i for i, name in enumerate(_COLUMNS) if isinstance(_TABLE.c[name].type, UTCDateTime)]
-    images = _COLUMNS.index("images")
-    pick = itemgetter(*_COLUMNS)
     formatted: dict[datetime, str] = {}  # received_at is shared by a whole batch
     params = []
     for row in rows:
-        values = list(pick(row))
-        for i in times:
+        values = list(_PICK(row))
+        for i in _TIME_COLUMNS:
             t = values[i]
             text = formatted.get(t)
             if text is None:
                 text = formatted[t] = _sqlite_time(t)
             values[i] = text
-        values[images] = orjson.dumps(values[images]).decode() if values[images] else "[]"
+        values[_IMAGES] = orjson.dumps(values[_IMAGES]).decode() if values[_IMAGES] else "[]"
         params.append(values)
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -95,15 +98,13 @@ def _insert_postgres(connection: Connection, rows: Sequence[dict[str, Any]]) -> 
     raw = connection.connection.driver_connection
     assert raw is not None
     columns = ", ".join(_COLUMNS)
-    images = _COLUMNS.index("images")
-    pick = itemgetter(*_COLUMNS)
     with raw.cursor() as cur:
         cur.execute(_PG_STAGE)
         cur.execute("TRUNCATE passages_in")
         with cur.copy(f"COPY passages_in (ord, {columns}) FROM STDIN") as copy:
             for n, row in enumerate(rows):
-                values = list(pick(row))
-                values[images] = Jsonb(values[images] or [])
+                values = list(_PICK(row))
+                values[_IMAGES] = Jsonb(values[_IMAGES] or [])
                 copy.write_row((n, *values))
         cur.execute(
             f"INSERT INTO passages ({columns}) SELECT {columns} FROM passages_in ORDER BY ord "
@@ -134,12 +135,3 @@ def read_after(session: Session, position: LogPosition, limit: int) -> list[Pass
 
 def position_of(passage: Passage) -> LogPosition:
     return LogPosition(xid=passage.xid or 0, seq=passage.seq)
-
-
-def backlog(session: Session, position: LogPosition) -> int:
-    """How many stored passages lie after ``position`` (for metrics and the demo's counters)."""
-    if session.get_bind().dialect.name == "postgresql":
-        cond = or_(Passage.xid > position.xid, and_(Passage.xid == position.xid, Passage.seq > position.seq))
-    else:
-        cond = Passage.seq > position.seq
-    return int(session.scalar(select(func.count()).select_from(Passage).where(cond)) or 0)

@@ -49,7 +49,7 @@ class Passage(Base):
     site_id: Mapped[str] = mapped_column(String(64))
     heading: Mapped[str | None] = mapped_column(String(64))
     plate_raw: Mapped[str] = mapped_column(String(32))
-    plate_no: Mapped[str] = mapped_column(String(16))
+    plate_no: Mapped[str] = mapped_column(String(32))
     plate_kind: Mapped[str] = mapped_column(String(12))
     plate_class: Mapped[str] = mapped_column(String(2))
     plate_color: Mapped[str | None] = mapped_column(String(16))

@@ -14,7 +14,7 @@ class WatchlistEntry(Base):
     __tablename__ = "watchlist_entries"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    plate_no: Mapped[str] = mapped_column(String(16), index=True)
+    plate_no: Mapped[str] = mapped_column(String(32), index=True)
     plate_class: Mapped[str | None] = mapped_column(String(2))
     reason: Mapped[str] = mapped_column(String(256))
     priority: Mapped[int] = mapped_column(Integer)

@@ -102,6 +102,21 @@ def _add_system_routes(app: FastAPI) -> None:
         return counters(ctx)
 
 
+def api_app() -> FastAPI:
+    """The REST API alone, configured from ``CHANGAN_*`` variables: for scaling ingest over several processes.
+
+    ``uvicorn --factory changan.web.app:api_app --workers 2 --port 8081``. Engine,
+    outbox and UI run elsewhere (``changan serve``, ``changan engine run``).
+    """
+    from changan.kit.clock import utc_now
+    from changan.kit.logging import configure_logging
+    from changan.kit.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(AppContext.build(settings, utc_now), with_ui=False)
+
+
 def counters(ctx: AppContext) -> dict[str, int]:
     """Counters for the command centre (network-wide numbers, no personal data)."""
     with ctx.reader() as session:
