@@ -73,3 +73,22 @@ class TestCli:
         bad = runner.invoke(app, ["watchlist", "add", "苏A7K3I9", "--reason", "x"])
         assert bad.exit_code == 2
         assert "plate_no" in bad.output
+
+    def test_watchlist_list_and_revoke(self, env: str) -> None:
+        runner.invoke(app, ["watchlist", "add", "鲁P12345", "--reason", "盗抢"])
+        with Session(create_engine(env)) as s:
+            entry_id = s.scalars(select(WatchlistEntry.id)).one()
+        listed = runner.invoke(app, ["watchlist", "list"], env={"COLUMNS": "200"})
+        assert listed.exit_code == 0, listed.output
+        assert entry_id in listed.output
+        assert "鲁P12345" in listed.output
+        revoked = runner.invoke(app, ["watchlist", "revoke", entry_id])
+        assert revoked.exit_code == 0, revoked.output
+        with Session(create_engine(env)) as s:
+            assert s.scalars(select(WatchlistEntry.status)).one() == "revoked"
+        again = runner.invoke(app, ["watchlist", "revoke", entry_id])
+        assert again.exit_code == 2
+        assert "revoked" in again.output
+        missing = runner.invoke(app, ["watchlist", "revoke", "nope"])
+        assert missing.exit_code == 2
+        assert "entry_id" in missing.output

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from changan.alerts.models import Alert
 from changan.auth.principal import Actor, Role
+from changan.auth.scope import within
 from changan.engine.state import Finding
 from changan.kit.errors import NotFound
 from changan.kit.ids import derived_id
@@ -86,10 +87,7 @@ def list_alerts(
 ) -> list[Alert]:
     actor.require(*READERS, action="查看预警")
     stmt = (
-        select(Alert)
-        .where(Alert.jurisdiction.startswith(actor.jurisdiction, autoescape=True))
-        .order_by(Alert.created_at.desc())
-        .limit(limit)
+        select(Alert).where(within(actor, Alert.jurisdiction)).order_by(Alert.created_at.desc()).limit(limit)
     )
     if status is not None:
         stmt = stmt.where(Alert.status == status)

@@ -182,6 +182,51 @@ def watchlist_add(
     console.print(f"已布控 {entry.plate_no}（编号 {entry.id}）")
 
 
+@watchlist_app.command("list")
+def watchlist_list(
+    status: Annotated[str | None, typer.Option(help="active 或 revoked；不给则全部")] = None,
+) -> None:
+    """列出布控。"""
+    from rich.table import Table
+
+    from changan.watchlist.service import list_entries
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    with ctx.reader() as session:
+        entries = list_entries(session, _cli_actor(), status=status)
+    table = Table(title=f"布控（{len(entries)} 条）")
+    for col in ("编号", "号牌", "种类", "事由", "优先级", "生效", "失效", "状态"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e.id,
+            e.plate_no,
+            e.plate_class or "不限",
+            e.reason,
+            str(e.priority),
+            e.valid_from.isoformat(timespec="seconds"),
+            e.valid_until.isoformat(timespec="seconds") if e.valid_until else "长期",
+            e.status,
+        )
+    console.print(table)
+
+
+@watchlist_app.command("revoke")
+def watchlist_revoke(entry_id: str) -> None:
+    """撤销布控（立即停止比对）。"""
+    from changan.watchlist.service import revoke_entry
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    try:
+        with ctx.uow() as session:
+            entry = revoke_entry(session, _cli_actor(), entry_id, now=utc_now())
+    except ChanganError as exc:
+        _fail(exc)
+    console.print(f"已撤销布控 {entry.plate_no}（编号 {entry.id}）")
+
+
 @engine_app.command("run")
 def engine_run() -> None:
     """单独运行检测引擎（生产部署：与 Web 进程分开）。"""

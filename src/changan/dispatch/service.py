@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from changan.alerts.models import Alert
 from changan.auth.audit import record
 from changan.auth.principal import Actor, Role
+from changan.auth.scope import within
 from changan.dispatch.models import Task
 from changan.kit.errors import Conflict, NotFound, Unprocessable
 from changan.kit.ids import derived_id
@@ -84,12 +85,7 @@ def list_tasks(
     limit: int = 200,
 ) -> list[Task]:
     actor.require(*READERS, action="查看拦截指令")
-    stmt = (
-        select(Task)
-        .where(Task.jurisdiction.startswith(actor.jurisdiction, autoescape=True))
-        .order_by(Task.created_at.desc())
-        .limit(limit)
-    )
+    stmt = select(Task).where(within(actor, Task.jurisdiction)).order_by(Task.created_at.desc()).limit(limit)
     if station_id is not None:
         stmt = stmt.where(Task.station_id == station_id)
     if status is not None:

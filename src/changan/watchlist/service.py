@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from changan.auth.audit import record
 from changan.auth.principal import Actor, Role
+from changan.auth.scope import within
 from changan.kit.errors import Conflict, NotFound, Unprocessable
 from changan.kit.ids import new_id
 from changan.plates import PlateClass, read_plate
@@ -67,7 +68,7 @@ def list_entries(session: Session, actor: Actor, *, status: str | None = None) -
     actor.require(*READERS, action="查看布控")
     stmt = (
         select(WatchlistEntry)
-        .where(WatchlistEntry.jurisdiction.startswith(actor.jurisdiction, autoescape=True))
+        .where(within(actor, WatchlistEntry.jurisdiction))
         .order_by(WatchlistEntry.created_at.desc())
     )
     if status is not None:
