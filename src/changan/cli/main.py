@@ -275,9 +275,13 @@ def demo(
     vehicles_per_hour: Annotated[float, typer.Option(help="每小时进入路网的车辆数")] = 3000.0,
 ) -> None:
     """在内嵌数据库上运行整个平台，并用模拟车流驱动它。"""
+    import os
+
     from changan.sim.demo import run_demo
 
     s = _settings()
+    if "CHANGAN_LOG_LEVEL" not in os.environ:  # a newcomer wants the status lines, not every batch
+        configure_logging("WARNING", json=s.log_json)
     run_demo(
         s,
         port=port or s.port,

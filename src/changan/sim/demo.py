@@ -132,6 +132,23 @@ def feed(
             stop.wait(interval_s)
 
 
+def _report(ctx: AppContext, console: object, stop: threading.Event, *, every_s: float = 10.0) -> None:
+    """A status line every few seconds: simulated time and the counters of the command centre."""
+    from rich.console import Console
+
+    from changan.kit.clock import LOCAL_TZ
+    from changan.web.app import counters
+
+    assert isinstance(console, Console)
+    while not stop.wait(every_s):
+        c = counters(ctx)
+        t = ctx.clock().astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+        console.print(
+            f"[dim]模拟时间 {t}[/dim]  过车 {c['passages']:,}  预警 {c['alerts']}  "
+            f"未办结指令 {c['open_tasks']}"
+        )
+
+
 def run_demo(
     settings: object, *, port: int, speedup: float, vehicles_per_hour: float, console: object
 ) -> None:
@@ -168,6 +185,10 @@ def run_demo(
     console.print(f"  模拟时钟 {speedup:g} 倍速；布控车辆：{'、'.join(setup.watched)}")
     console.print("  API 文档：" + address + "/docs    按 Ctrl-C 停止\n")
     feeder.start()
+    reporter = threading.Thread(
+        target=_report, args=(ctx, console, ctx.stop), name="changan-demo-status", daemon=True
+    )
+    reporter.start()
     try:
         uvicorn.run(create_app(ctx), host=settings.host, port=port, log_level="warning")
     finally:
