@@ -122,7 +122,9 @@ class _WriterQueue:
     engine write at once. Taking an exclusive ``flock`` before ``BEGIN
     IMMEDIATE`` makes them wait their turn instead; the lock is released at
     commit or rollback (and, as a safety net, when the connection returns to
-    the pool). Read-only sessions take no lock.
+    the pool). Read-only sessions take no lock. Consequence: a thread must not
+    open a second write session while its first is still open (it would wait
+    for itself); every unit of work in changan is one session.
     """
 
     def __init__(self, path: Path) -> None:
