@@ -7,7 +7,7 @@ import signal
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -52,7 +52,7 @@ def _cli_actor() -> Actor:
     )
 
 
-def _fail(exc: ChanganError) -> None:
+def _fail(exc: ChanganError) -> NoReturn:
     where = f"（{exc.field}）" if exc.field else ""
     console.print(f"[red]错误{where}：{exc.message}[/red]")
     raise typer.Exit(2)
