@@ -92,3 +92,40 @@ class TestCli:
         missing = runner.invoke(app, ["watchlist", "revoke", "nope"])
         assert missing.exit_code == 2
         assert "entry_id" in missing.output
+
+
+class TestSimulateAndEvaluate:
+    def test_evaluate_city_hour_reports_the_watchlist_detector(self, env: str, tmp_path: Path) -> None:
+        import json
+
+        out = tmp_path / "evaluate.json"
+        result = runner.invoke(
+            app, ["evaluate", "--scenario", "city-hour", "--out", str(out)], env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 0, result.output
+        report = json.loads(out.read_text(encoding="utf-8"))
+        by_name = {d["detector"]: d for d in report["detectors"]}
+        watch = by_name["watchlist"]
+        assert watch["has_detector"] is True
+        assert watch["cases"] == 20
+        assert watch["recall"] == 1.0
+        assert watch["precision"] == 1.0
+        assert by_name["speeding"]["has_detector"] is False  # labelled in the truth, no detector yet
+        assert "watchlist" in result.output
+
+    def test_simulate_writes_files_and_bad_scenario_is_named(self, env: str, tmp_path: Path) -> None:
+        result = runner.invoke(
+            app, ["simulate", "--scenario", "city-hour", "--out", str(tmp_path / "o")], env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 0, result.output
+        assert {p.name for p in (tmp_path / "o").iterdir()} == {
+            "passages.jsonl",
+            "truth.jsonl",
+            "registry.jsonl",
+            "watchlist.jsonl",
+            "devices.jsonl",
+            "stats.json",
+        }
+        bad = runner.invoke(app, ["simulate", "--scenario", "nowhere", "--out", str(tmp_path / "x")])
+        assert bad.exit_code == 2
+        assert "--scenario" in bad.output

@@ -1,0 +1,119 @@
+"""What cameras make of the truth: missed and misread plates, duplicate reads, clocks off, late delivery.
+
+Each device is drawn once (its clock offset and drift, its outages); each true
+passage is then read, maybe twice, maybe not at all, and delivered after a delay.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from changan.plates import PROVINCES
+from changan.sim.scenario import CameraSpec
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTruth:
+    device_id: str
+    site_id: str
+    clock_offset_s: float
+    drift_s_per_h: float
+    outages: tuple[tuple[datetime, datetime], ...] = field(default=())
+
+    def clock(self, true_time: datetime, start: datetime) -> datetime:
+        hours = (true_time - start).total_seconds() / 3600
+        return true_time + timedelta(seconds=self.clock_offset_s + self.drift_s_per_h * hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One report of a passage: the plate as read, and how it went wrong (if it did)."""
+
+    plate_no: str
+    outcome: str  # right | misread | province_misread
+    device_id: str
+    duplicate: bool
+
+
+def draw_devices(
+    site_ids: list[str], spec: CameraSpec, rng: random.Random, start: datetime, end: datetime
+) -> dict[str, DeviceTruth]:
+    """Two cameras per site (-C1 reads, -C2 only duplicates); clocks and outages per device."""
+    devices: dict[str, DeviceTruth] = {}
+    span_s = (end - start).total_seconds()
+    late_share = max(0.0, 1 - spec.delivered_5s - spec.delivered_5min)
+    for site_id in site_ids:
+        for suffix in ("C1", "C2"):
+            offset = drift = 0.0
+            if rng.random() < spec.clock_off_device_share:
+                offset = rng.uniform(spec.clock_off_min_s, spec.clock_off_max_s) * rng.choice((-1, 1))
+                if rng.random() < spec.drifting_share_of_off:
+                    drift = rng.uniform(-spec.drift_max_s_per_h, spec.drift_max_s_per_h)
+            # Outages: a Poisson number of them, so that on average late_share of the time is out.
+            mean_length = (spec.late_max_s - LATE_AFTER_S) / 2
+            outages = []
+            for _ in range(_poisson(rng, late_share * span_s / mean_length)):
+                length = rng.uniform(0, 2 * mean_length)
+                begin = start + timedelta(seconds=rng.uniform(0, span_s))
+                outages.append((begin, begin + timedelta(seconds=length)))
+            devices[f"{site_id}-{suffix}"] = DeviceTruth(
+                device_id=f"{site_id}-{suffix}",
+                site_id=site_id,
+                clock_offset_s=round(offset, 3),
+                drift_s_per_h=round(drift, 3),
+                outages=tuple(sorted(outages)),
+            )
+    return devices
+
+
+LATE_AFTER_S = 300.0  # a passage held in an outage arrives more than 5 minutes late
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    k, p, threshold = 0, 1.0, math.exp(-lam)
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1
+
+
+def misread(plate: str, spec: CameraSpec, rng: random.Random) -> tuple[str, str]:
+    """The plate with one look-alike character wrong (or the province character)."""
+    if rng.random() < spec.province_share_of_misreads and plate[0] in PROVINCES:
+        other = rng.choice([p for p in PROVINCES if p != plate[0]])
+        return other + plate[1:], "province_misread"
+    positions = [i for i, ch in enumerate(plate) if i > 0 and ch in spec.confusions]
+    if not positions:
+        other = rng.choice([p for p in PROVINCES if p != plate[0]]) if plate[0] in PROVINCES else plate[0]
+        return other + plate[1:], "province_misread"
+    i = rng.choice(positions)
+    return plate[:i] + rng.choice(spec.confusions[plate[i]]) + plate[i + 1 :], "misread"
+
+
+def read(plate: str, site_id: str, spec: CameraSpec, rng: random.Random) -> list[Read]:
+    """The reports one true passage produces: none, one, or one plus a duplicate."""
+    r = rng.random()
+    if r < spec.missed:
+        return []
+    if r < spec.missed + spec.misread:
+        text, outcome = misread(plate, spec, rng)
+    else:
+        text, outcome = plate, "right"
+    reads = [Read(text, outcome, f"{site_id}-C1", duplicate=False)]
+    if rng.random() < spec.duplicate:
+        reads.append(Read(text, outcome, f"{site_id}-C2", duplicate=True))
+    return reads
+
+
+def delivery_delay_s(device: DeviceTruth, true_time: datetime, spec: CameraSpec, rng: random.Random) -> float:
+    """Seconds from the passage to its arrival: held back to the end of an outage, else 5 s / 5 min classes."""
+    for begin, end in device.outages:
+        if begin <= true_time < end:  # held until the device is back, then uploaded with its backlog
+            return min(spec.late_max_s, LATE_AFTER_S + (end - true_time).total_seconds() + rng.uniform(0, 30))
+    if rng.random() < spec.delivered_5s / max(spec.delivered_5s + spec.delivered_5min, 1e-9):
+        return rng.uniform(0.2, 5)
+    return rng.uniform(5, 300)

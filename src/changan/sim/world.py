@@ -1,0 +1,305 @@
+"""The simulated world: vehicles drive the network, cameras report them, and the truth is written down.
+
+:func:`simulate` is deterministic for a seed: the same scenario and seed give
+the same vehicles, trips, reads and deliveries, in the same order.
+
+Ground truth is computed from the world, not only from injected cases: every
+passage above the speed limit that applies to its vehicle is a true speeding
+case; watchlisted vehicles are injected (chance would not put them there).
+Each case says whether it is *detectable*: whether a decisive passage was
+actually read right and delivered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from changan.kit.clock import LOCAL_TZ
+from changan.network import Network, SiteKind, VehicleGroup, vehicle_group
+from changan.sim.camera import LATE_AFTER_S, DeviceTruth, delivery_delay_s, draw_devices, read
+from changan.sim.population import Population, Vehicle
+from changan.sim.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A passage as a device reports it, and when it reaches changan."""
+
+    item: dict[str, Any]  # the native ingest item
+    received_at: datetime
+    true_passage: int
+    true_time: datetime
+    outcome: str  # right | misread | province_misread | duplicate
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    seed: int
+    devices: dict[str, DeviceTruth]
+    vehicles: list[Vehicle]
+    watchlist: list[dict[str, Any]]
+    reports: list[Report]  # in delivery order
+    truth: list[dict[str, Any]]
+    true_passages: int
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[float], None]
+
+
+class _World:
+    def __init__(self, scenario: Scenario, network: Network, seed: int) -> None:
+        self.s = scenario
+        self.net = network
+        self.rng = random.Random(seed)
+        self.population = Population(scenario, self.rng)
+        sites = network.sites.values()
+        self.entry_sites = sorted(s.id for s in sites if s.kind != SiteKind.TOLL_EXIT)
+        self.gantries_at: dict[tuple[str, str], list[str]] = {}
+        for site in sorted(sites, key=lambda x: x.id):
+            if site.kind == SiteKind.GANTRY:
+                self.gantries_at.setdefault((site.node_id, site.heading_node_id), []).append(site.id)
+        self.downstream = {sid: [s.id for s, _ in network.sites_downstream(sid)] for sid in self.entry_sites}
+        self.edge_length = {(e.from_node, e.to_node): e.length_m for e in network.edges}
+        self.edge_limit = {(e.from_node, e.to_node): e.limits_kmh for e in network.edges}
+        self.passage_ids = itertools.count(1)
+        self.trip_ids = itertools.count(1)
+        # true passages: (id, vehicle index, site, time, speed, trip, limit)
+        self.passages: list[tuple[int, int, str, datetime, float, int, int]] = []
+        self.trips: dict[int, list[int]] = {}
+
+    def drive(self, vehicle_index: int, vehicle: Vehicle, at: datetime, entry: str | None = None) -> None:
+        rng = self.rng
+        site_id = entry or rng.choice(self.entry_sites)
+        ahead = self.downstream[site_id]
+        trip = next(self.trip_ids)
+        group = vehicle_group(vehicle.vehicle_class)
+        ids = [self._pass(vehicle_index, vehicle, site_id, at, trip, self._limit_at(site_id, group))]
+        if ahead:
+            dest = rng.choice(ahead)
+            path = self.net.path(site_id, dest)
+            travelled = 0.0
+            for i in range(1, len(path)):
+                travelled += self.edge_length[(path[i - 1], path[i])]
+                t = at + timedelta(seconds=travelled / (vehicle.speed_kmh / 3.6))
+                heading = path[i + 1] if i + 1 < len(path) else None
+                sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
+                limit = self.edge_limit[(path[i - 1], path[i])][group]
+                ids.extend(self._pass(vehicle_index, vehicle, sid, t, trip, limit) for sid in sids)
+        self.trips[trip] = ids
+
+    def _limit_at(self, site_id: str, group: VehicleGroup) -> int:
+        site = self.net.sites[site_id]
+        limits = self.edge_limit.get((site.node_id, site.heading_node_id))
+        return limits[group] if limits else 120
+
+    def _pass(self, vi: int, v: Vehicle, site_id: str, t: datetime, trip: int, limit: int) -> int:
+        pid = next(self.passage_ids)
+        speed = round(max(30.0, v.speed_kmh + self.rng.gauss(0, 3)), 1)
+        self.passages.append((pid, vi, site_id, t, speed, trip, limit))
+        return pid
+
+
+def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress | None = None) -> Outcome:
+    w = _World(scenario, network, seed)
+    rng = w.rng
+    start, end = scenario.start, scenario.end
+    profile = scenario.traffic.hourly_profile
+    per_profile_unit = scenario.traffic.vehicles_per_day / sum(profile)
+    vehicles: list[Vehicle] = []
+
+    # Injected: watchlisted vehicles, driving early in the window so that every run sees them.
+    watchlist = []
+    for _ in range(scenario.inject.watchlisted_vehicles):
+        v = w.population.draw(start.astimezone(LOCAL_TZ).hour)
+        vehicles.append(v)
+        watchlist.append(
+            {
+                "plate_no": v.plate_no,
+                "plate_class": v.plate_class,
+                "reason": "模拟：盗抢车辆",
+                "priority": 90,
+                "valid_from": (start - timedelta(days=1)).isoformat(),
+            }
+        )
+        span = (end - start).total_seconds()
+        w.drive(len(vehicles) - 1, v, start + timedelta(seconds=rng.uniform(0, span * 0.6)))
+    watched = {f"{v.plate_class}:{v.plate_no}" for v in vehicles}
+
+    # Demand hour by hour (local time), Poisson arrivals.
+    t = start
+    total_s = (end - start).total_seconds()
+    while t < end:
+        hour_end = min(end, (t + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
+        span = (hour_end - t).total_seconds()
+        lam = per_profile_unit * profile[t.astimezone(LOCAL_TZ).hour] * span / 3600
+        for _ in range(_poisson(rng, lam)):
+            v = w.population.draw(t.astimezone(LOCAL_TZ).hour)
+            vehicles.append(v)
+            w.drive(len(vehicles) - 1, v, t + timedelta(seconds=rng.uniform(0, span)))
+        t = hour_end
+        if progress is not None:
+            progress(min(0.5, 0.5 * (t - start).total_seconds() / total_s))
+
+    devices = draw_devices(sorted(network.sites), scenario.camera, rng, start, end)
+    w.passages.sort(key=lambda p: (p[3], p[0]))
+    reports: list[Report] = []
+    outcomes: Counter[str] = Counter()
+    read_right: set[int] = set()
+    for n, (pid, vi, site_id, when, speed, _trip, _limit) in enumerate(w.passages):
+        v = vehicles[vi]
+        reads = read(v.plate_no, site_id, scenario.camera, rng)
+        if not reads:
+            outcomes["missed"] += 1
+        for r in reads:
+            device = devices[r.device_id]
+            reported = device.clock(when, start) + (
+                timedelta(seconds=rng.uniform(0, 0.9)) if r.duplicate else timedelta(0)
+            )
+            received = when + timedelta(seconds=delivery_delay_s(device, when, scenario.camera, rng))
+            item = {
+                "external_id": f"p{pid}{'d' if r.duplicate else ''}",
+                "device_id": r.device_id,
+                "pass_time": reported.isoformat(timespec="milliseconds"),
+                "plate_no": r.plate_no,
+                "plate_class": v.plate_class,
+                "plate_color": v.plate_color,
+                "vehicle_class": v.vehicle_class,
+                "lane_no": 1 + (pid % 2),
+                "speed_kmh": speed,
+                "plate_confidence": 95.0 if r.outcome == "right" else 80.0,
+            }
+            reports.append(Report(item, received, pid, when, "duplicate" if r.duplicate else r.outcome))
+            if r.outcome == "right":
+                read_right.add(pid)
+            outcomes["duplicate" if r.duplicate else r.outcome] += 1
+        if progress is not None and n % 20_000 == 0:
+            progress(0.5 + 0.4 * n / max(1, len(w.passages)))
+    reports.sort(key=lambda r: (r.received_at, r.item["external_id"]))
+
+    truth = _truth(w, vehicles, watched, read_right)
+    outcome = Outcome(
+        scenario=scenario,
+        seed=seed,
+        devices=devices,
+        vehicles=vehicles,
+        watchlist=watchlist,
+        reports=reports,
+        truth=truth,
+        true_passages=len(w.passages),
+    )
+    outcome.stats = _stats(outcome, w, outcomes)
+    if progress is not None:
+        progress(1.0)
+    return outcome
+
+
+def expected_class_mix(scenario: Scenario) -> dict[str, float]:
+    """The class mix the configuration implies over the scenario's hours (night weights included)."""
+    totals: dict[str, float] = dict.fromkeys(scenario.traffic.classes, 0.0)
+    t = scenario.start
+    while t < scenario.end:
+        hour_end = min(scenario.end, (t + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
+        hour = t.astimezone(LOCAL_TZ).hour
+        demand = scenario.traffic.hourly_profile[hour] * (hour_end - t).total_seconds()
+        night = hour >= 22 or hour < 6
+        weights = {
+            k: c.share * (c.night_weight if night else 1.0) for k, c in scenario.traffic.classes.items()
+        }
+        norm = sum(weights.values())
+        for k, w in weights.items():
+            totals[k] += demand * w / norm
+        t = hour_end
+    total = sum(totals.values())
+    return {k: totals[k] / total for k in sorted(totals)}
+
+
+def _truth(
+    w: _World, vehicles: list[Vehicle], watched: set[str], read_right: set[int]
+) -> list[dict[str, Any]]:
+    by_id = {p[0]: p for p in w.passages}
+    cases: list[dict[str, Any]] = []
+    for trip, ids in sorted(w.trips.items()):
+        vi = by_id[ids[0]][1]
+        v = vehicles[vi]
+        times = [by_id[i][3] for i in ids]
+        if v.key in watched:
+            cases.append(
+                {
+                    "case": f"watchlist-{trip}",
+                    "kind": "watchlist",
+                    "vehicle_key": v.key,
+                    "plate_no": v.plate_no,
+                    "vehicle_kind": v.kind,
+                    "injected": True,
+                    "passages": ids,
+                    "window_start": min(times).isoformat(),
+                    "window_end": max(times).isoformat(),
+                    "detectable": any(i in read_right for i in ids),
+                }
+            )
+        for i in ids:
+            _pid, _vi, _site, when, speed, _trip, limit = by_id[i]
+            if speed > limit:
+                cases.append(
+                    {
+                        "case": f"speeding-{i}",
+                        "kind": "speeding",
+                        "vehicle_key": v.key,
+                        "plate_no": v.plate_no,
+                        "vehicle_kind": v.kind,
+                        "injected": False,
+                        "passages": [i],
+                        "limit_kmh": limit,
+                        "speed_kmh": speed,
+                        "window_start": when.isoformat(),
+                        "window_end": when.isoformat(),
+                        "detectable": i in read_right,
+                    }
+                )
+    return cases
+
+
+def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
+    hours = o.scenario.duration_h
+    reads = sum(outcomes[k] for k in ("right", "misread", "province_misread"))
+    delays = [(r.received_at - r.true_time).total_seconds() for r in o.reports]
+    late = sum(1 for d in delays if d > LATE_AFTER_S)
+    within_5s = sum(1 for d in delays if d <= 5)
+    class_mix = Counter(v.kind for v in o.vehicles)
+    return {
+        "vehicles": len(o.vehicles),
+        "true_passages": o.true_passages,
+        "reported_passages": len(o.reports),
+        "passages_per_site_per_hour": round(o.true_passages / max(1, len(w.net.sites)) / hours, 2),
+        "class_mix": {k: round(n / len(o.vehicles), 4) for k, n in sorted(class_mix.items())},
+        "read_right_share": round(outcomes["right"] / max(1, o.true_passages), 4),
+        "misread_share": round(
+            (outcomes["misread"] + outcomes["province_misread"]) / max(1, o.true_passages), 4
+        ),
+        "missed_share": round(outcomes["missed"] / max(1, o.true_passages), 4),
+        "duplicate_share": round(outcomes["duplicate"] / max(1, reads), 4),
+        "delivered_5s_share": round(within_5s / max(1, len(o.reports)), 4),
+        "late_over_5min_share": round(late / max(1, len(o.reports)), 4),
+        "truth_cases": dict(sorted(Counter(c["kind"] for c in o.truth).items())),
+    }
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, lam**0.5)))
+    k, p, threshold = 0, 1.0, pow(2.718281828459045, -lam)
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1

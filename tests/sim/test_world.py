@@ -1,0 +1,69 @@
+"""The simulated world: byte-identical for a seed; statistics match the configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from changan.network import Network
+from changan.plates import read_plate
+from changan.sim.output import write
+from changan.sim.scenario import load_scenario
+from changan.sim.world import Outcome, expected_class_mix, simulate
+
+
+@pytest.fixture(scope="module")
+def outcome() -> Outcome:
+    return simulate(load_scenario("city-hour"), Network.load_default(), 7)
+
+
+class TestWorld:
+    def test_same_seed_gives_byte_identical_files(self, tmp_path: Path, outcome: Outcome) -> None:
+        again = simulate(load_scenario("city-hour"), Network.load_default(), 7)
+        first = write(outcome, tmp_path / "a")
+        second = write(again, tmp_path / "b")
+        assert [p.name for p in first] == [p.name for p in second]
+        for a, b in zip(first, second, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+        other = simulate(load_scenario("city-hour"), Network.load_default(), 8)
+        write(other, tmp_path / "c")
+        assert (tmp_path / "c" / "passages.jsonl").read_bytes() != (
+            tmp_path / "a" / "passages.jsonl"
+        ).read_bytes()
+
+    def test_statistics_match_the_configuration(self, outcome: Outcome) -> None:
+        cam = outcome.scenario.camera
+        st = outcome.stats
+        assert st["read_right_share"] == pytest.approx(cam.read_right, rel=0.01)
+        assert st["misread_share"] == pytest.approx(cam.misread, rel=0.10)
+        assert st["delivered_5s_share"] == pytest.approx(cam.delivered_5s, rel=0.02)
+        mix = expected_class_mix(outcome.scenario)
+        assert st["class_mix"]["small_car"] == pytest.approx(mix["small_car"], rel=0.05)
+
+    def test_reports_are_in_delivery_order_and_ingestible(self, outcome: Outcome) -> None:
+        times = [r.received_at for r in outcome.reports]
+        assert times == sorted(times)
+        assert len({r.item["external_id"] for r in outcome.reports}) == len(outcome.reports)
+        misreads = [r for r in outcome.reports if r.outcome in ("misread", "province_misread")]
+        assert misreads
+        assert all(read_plate(r.item["plate_no"]).text == r.item["plate_no"] for r in outcome.reports[:2000])
+
+    def test_truth_labels(self, outcome: Outcome, tmp_path: Path) -> None:
+        watch = [c for c in outcome.truth if c["kind"] == "watchlist"]
+        assert len({c["vehicle_key"] for c in watch}) == outcome.scenario.inject.watchlisted_vehicles
+        speeding = [c for c in outcome.truth if c["kind"] == "speeding"]
+        assert speeding
+        assert all(c["speed_kmh"] > c["limit_kmh"] for c in speeding)
+        write(outcome, tmp_path)
+        first = json.loads((tmp_path / "truth.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        assert set(first) >= {
+            "case",
+            "kind",
+            "vehicle_key",
+            "passages",
+            "detectable",
+            "window_start",
+            "window_end",
+        }
