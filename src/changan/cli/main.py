@@ -343,6 +343,10 @@ def simulate(
         ("5 秒内送达", cam.delivered_5s, st["delivered_5s_share"]),
         ("迟到 5 分钟以上", round(1 - cam.delivered_5s - cam.delivered_5min, 4), st["late_over_5min_share"]),
     ]
+    if st["coach_ban_compliance"] is not None:
+        rows.append(
+            ("客运车辆遵守 02–05 时禁行", sc.behaviour.coach_ban_compliance, st["coach_ban_compliance"])
+        )
     expected = expected_class_mix(sc)
     rows += [(f"车型占比：{k}", expected[k], v) for k, v in st["class_mix"].items()]
     for label, want, got in rows:

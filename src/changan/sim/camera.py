@@ -6,7 +6,6 @@ passage is then read, maybe twice, maybe not at all, and delivered after a delay
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,13 +51,15 @@ def draw_devices(
                 offset = rng.uniform(spec.clock_off_min_s, spec.clock_off_max_s) * rng.choice((-1, 1))
                 if rng.random() < spec.drifting_share_of_off:
                     drift = rng.uniform(-spec.drift_max_s_per_h, spec.drift_max_s_per_h)
-            # Outages: a Poisson number of them, so that on average late_share of the time is out.
-            mean_length = (spec.late_max_s - LATE_AFTER_S) / 2
+            # Outages: every device is out for late_share of the time, in pieces of random length and
+            # place, so that about late_share of its reads arrive in bursts more than 5 minutes late.
+            budget = late_share * span_s
             outages = []
-            for _ in range(_poisson(rng, late_share * span_s / mean_length)):
-                length = rng.uniform(0, 2 * mean_length)
-                begin = start + timedelta(seconds=rng.uniform(0, span_s))
+            while budget > 0.5:
+                length = min(budget, rng.uniform(0.5, spec.late_max_s - LATE_AFTER_S))
+                begin = start + timedelta(seconds=rng.uniform(0, max(0.0, span_s - length)))
                 outages.append((begin, begin + timedelta(seconds=length)))
+                budget -= length
             devices[f"{site_id}-{suffix}"] = DeviceTruth(
                 device_id=f"{site_id}-{suffix}",
                 site_id=site_id,
@@ -70,15 +71,6 @@ def draw_devices(
 
 
 LATE_AFTER_S = 300.0  # a passage held in an outage arrives more than 5 minutes late
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    k, p, threshold = 0, 1.0, math.exp(-lam)
-    while True:
-        p *= rng.random()
-        if p <= threshold:
-            return k
-        k += 1
 
 
 def misread(plate: str, spec: CameraSpec, rng: random.Random) -> tuple[str, str]:

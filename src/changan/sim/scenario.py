@@ -224,6 +224,30 @@ class CameraSpec(_Strict):
         return self
 
 
+class BehaviourSpec(_Strict):
+    """How drivers keep the rules (聊城条例 Art. 37: coaches do not operate 02:00–05:00)."""
+
+    coach_ban_start_h: int = Field(default=2, ge=0, le=23, description="local hour the coach ban starts")
+    coach_ban_end_h: int = Field(default=5, ge=0, le=23, description="local hour the coach ban ends")
+    coach_ban_compliance: Share = Field(
+        default=0.95, description="coaches that wait out the ban (at the origin or a service area)"
+    )
+
+
+class InterceptionSpec(_Strict):
+    """Time officers of a staffed station need to get in position: lognormal, median 4 min, p90 8 min."""
+
+    position_median_s: float = Field(default=240, gt=0)
+    position_p90_s: float = Field(default=480, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InterceptionSpec:
+        if self.position_p90_s <= self.position_median_s:
+            msg = "interception: position_p90_s must exceed position_median_s"
+            raise ValueError(msg)
+        return self
+
+
 class InjectSpec(_Strict):
     """Cases injected because chance makes them too rare."""
 
@@ -241,6 +265,8 @@ class Scenario(_Strict):
     origins: OriginSpec = Field(default_factory=OriginSpec)
     camera: CameraSpec = Field(default_factory=CameraSpec)
     inject: InjectSpec = Field(default_factory=InjectSpec)
+    behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
+    interception: InterceptionSpec = Field(default_factory=InterceptionSpec)
 
     @property
     def end(self) -> datetime:

@@ -74,6 +74,8 @@ class _World:
         # true passages: (id, vehicle index, site, time, speed, trip, limit)
         self.passages: list[tuple[int, int, str, datetime, float, int, int]] = []
         self.trips: dict[int, list[int]] = {}
+        self.coach_ban_violations: dict[int, list[int]] = {}  # trip → its passages inside the ban
+        self.coach_trips_waited = 0
 
     def drive(self, vehicle_index: int, vehicle: Vehicle, at: datetime, entry: str | None = None) -> None:
         rng = self.rng
@@ -81,7 +83,7 @@ class _World:
         ahead = self.downstream[site_id]
         trip = next(self.trip_ids)
         group = vehicle_group(vehicle.vehicle_class)
-        ids = [self._pass(vehicle_index, vehicle, site_id, at, trip, self._limit_at(site_id, group))]
+        stops: list[tuple[str, datetime, int]] = [(site_id, at, self._limit_at(site_id, group))]
         if ahead:
             dest = rng.choice(ahead)
             path = self.net.path(site_id, dest)
@@ -92,8 +94,31 @@ class _World:
                 heading = path[i + 1] if i + 1 < len(path) else None
                 sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
                 limit = self.edge_limit[(path[i - 1], path[i])][group]
-                ids.extend(self._pass(vehicle_index, vehicle, sid, t, trip, limit) for sid in sids)
+                stops.extend((sid, t, limit) for sid in sids)
+        banned = vehicle.use == "公路客运" and any(self._in_coach_ban(t) for _, t, _ in stops)
+        if banned and rng.random() < self.s.behaviour.coach_ban_compliance:
+            # The coach waits the ban out (聊城条例 Art. 37) and sets off after it ends.
+            shift = self._ban_end_after(at) - at + timedelta(seconds=rng.uniform(0, 1800))
+            stops = [(sid, t + shift, limit) for sid, t, limit in stops]
+            banned = False
+            self.coach_trips_waited += 1
+        ids = [self._pass(vehicle_index, vehicle, sid, t, trip, limit) for sid, t, limit in stops]
         self.trips[trip] = ids
+        if banned:
+            self.coach_ban_violations[trip] = [
+                pid for pid, (_, t, _) in zip(ids, stops, strict=True) if self._in_coach_ban(t)
+            ]
+
+    def _in_coach_ban(self, t: datetime) -> bool:
+        b = self.s.behaviour
+        return b.coach_ban_start_h <= t.astimezone(LOCAL_TZ).hour < b.coach_ban_end_h
+
+    def _ban_end_after(self, t: datetime) -> datetime:
+        local = t.astimezone(LOCAL_TZ)
+        end = local.replace(hour=self.s.behaviour.coach_ban_end_h, minute=0, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end
 
     def _limit_at(self, site_id: str, group: VehicleGroup) -> int:
         site = self.net.sites[site_id]
@@ -148,8 +173,10 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         if progress is not None:
             progress(min(0.5, 0.5 * (t - start).total_seconds() / total_s))
 
-    devices = draw_devices(sorted(network.sites), scenario.camera, rng, start, end)
     w.passages.sort(key=lambda p: (p[3], p[0]))
+    # Trips that start near the end run on past it: devices live (and fail) until the last passage.
+    last = w.passages[-1][3] if w.passages else end
+    devices = draw_devices(sorted(network.sites), scenario.camera, rng, start, max(end, last))
     reports: list[Report] = []
     outcomes: Counter[str] = Counter()
     read_right: set[int] = set()
@@ -245,6 +272,22 @@ def _truth(
                     "detectable": any(i in read_right for i in ids),
                 }
             )
+        night = w.coach_ban_violations.get(trip)
+        if night:
+            cases.append(
+                {
+                    "case": f"night_coach-{trip}",
+                    "kind": "night_coach",
+                    "vehicle_key": v.key,
+                    "plate_no": v.plate_no,
+                    "vehicle_kind": v.kind,
+                    "injected": False,
+                    "passages": night,
+                    "window_start": by_id[night[0]][3].isoformat(),
+                    "window_end": by_id[night[-1]][3].isoformat(),
+                    "detectable": any(i in read_right for i in night),
+                }
+            )
         for i in ids:
             _pid, _vi, _site, when, speed, _trip, limit = by_id[i]
             if speed > limit:
@@ -268,7 +311,8 @@ def _truth(
 
 
 def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
-    hours = o.scenario.duration_h
+    # Over the time passages actually span (trips that start late run on past the window).
+    hours = max(1 / 60, (w.passages[-1][3] - w.passages[0][3]).total_seconds() / 3600) if w.passages else 1.0
     reads = sum(outcomes[k] for k in ("right", "misread", "province_misread"))
     delays = [(r.received_at - r.true_time).total_seconds() for r in o.reports]
     late = sum(1 for d in delays if d > LATE_AFTER_S)
@@ -289,6 +333,9 @@ def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
         "delivered_5s_share": round(within_5s / max(1, len(o.reports)), 4),
         "late_over_5min_share": round(late / max(1, len(o.reports)), 4),
         "truth_cases": dict(sorted(Counter(c["kind"] for c in o.truth).items())),
+        "coach_ban_compliance": round(w.coach_trips_waited / met, 4)
+        if (met := w.coach_trips_waited + len(w.coach_ban_violations))
+        else None,
     }
 
 
