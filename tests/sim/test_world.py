@@ -67,3 +67,35 @@ class TestWorld:
             "window_start",
             "window_end",
         }
+
+
+class TestInjected:
+    def test_clones_fakes_and_fatigue_are_labelled(self, outcome: Outcome, tmp_path: Path) -> None:
+        inject = outcome.scenario.inject
+        by_kind: dict[str, list[dict[str, object]]] = {}
+        for case in outcome.truth:
+            by_kind.setdefault(str(case["kind"]), []).append(case)
+        assert len(by_kind["clone"]) == inject.clones
+        assert {c["variant"] for c in by_kind["clone"]} == {"hard", "easy"}
+        assert len(by_kind["fake_plate"]) == inject.fake_plates
+        assert {c["variant"] for c in by_kind["fake_plate"]} == {"invalid", "unissued", "contradicts"}
+        invalid = [c for c in by_kind["fake_plate"] if c["variant"] == "invalid"]
+        assert all(not read_plate(str(c["plate_no"])).valid for c in invalid)
+        assert len(by_kind["fatigue"]) == inject.fatigued_drivers
+        for case in by_kind["fatigue"]:
+            assert case["passages"]
+        # a clone shares its key with a registered vehicle; the registry knows only the real one
+        write(outcome, tmp_path)
+        registry = [
+            json.loads(line)
+            for line in (tmp_path / "registry.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        keys = [f"{r['plate_class']}:{r['plate_no']}" for r in registry]
+        for case in by_kind["clone"]:
+            assert keys.count(str(case["vehicle_key"])) == 1
+        for case in by_kind["clone"]:
+            (real,) = [v for v in outcome.vehicles if v.registered and v.key == case["vehicle_key"]]
+            copies = [v for v in outcome.vehicles if not v.registered and v.key == case["vehicle_key"]]
+            assert copies
+            same = all((c.model, c.body_colour) == (real.model, real.body_colour) for c in copies)
+            assert same is (case["variant"] == "hard")

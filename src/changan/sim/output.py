@@ -35,7 +35,7 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
             for r in outcome.reports
         ),
         "truth.jsonl": outcome.truth,
-        "registry.jsonl": (v.registry_record() for v in outcome.vehicles),
+        "registry.jsonl": (v.registry_record() for v in outcome.vehicles if v.registered),
         "watchlist.jsonl": outcome.watchlist,
         "devices.jsonl": (
             {

@@ -101,7 +101,7 @@ class PlateOffice:
     def issue(self, prefix: str, *, nev: bool) -> str:
         counter = self._next.get(prefix)
         if counter is None:
-            counter = self._rng.randrange(34**3, 34**4)  # somewhere inside the office's current series
+            counter = self._rng.randrange(34**4, 34**5 // 2)  # somewhere inside the office's current series
         self._next[prefix] = counter + 1
         digits = []
         n = counter

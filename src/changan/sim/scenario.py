@@ -254,6 +254,21 @@ class InjectSpec(_Strict):
     watchlisted_vehicles: int = Field(
         default=40, ge=0, description="vehicles put on the watchlist and sent driving"
     )
+    clones: int = Field(
+        default=20, ge=0, description="cloned plates: a second vehicle drives on a real one's plate"
+    )
+    clone_hard_share: Share = Field(
+        default=0.5, description="clones of the same model and colour as the real vehicle (the hard kind)"
+    )
+    fake_plates: int = Field(default=20, ge=0, description="fake plates: invalid, unissued or contradicting")
+    fatigued_drivers: int = Field(
+        default=10, ge=0, description="commercial drivers over 4 h without a 20-min rest"
+    )
+    rested_long_haul: int = Field(
+        default=10,
+        ge=0,
+        description="commercial drivers on the road as long, but resting as the rules require",
+    )
 
 
 class Scenario(_Strict):

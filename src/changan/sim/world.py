@@ -22,6 +22,7 @@ from typing import Any
 
 from changan.kit.clock import LOCAL_TZ
 from changan.network import Network, SiteKind, VehicleGroup, vehicle_group
+from changan.sim import inject
 from changan.sim.camera import LATE_AFTER_S, DeviceTruth, delivery_delay_s, draw_devices, read
 from changan.sim.population import Population, Vehicle
 from changan.sim.scenario import Scenario
@@ -76,8 +77,13 @@ class _World:
         self.trips: dict[int, list[int]] = {}
         self.coach_ban_violations: dict[int, list[int]] = {}  # trip → its passages inside the ban
         self.coach_trips_waited = 0
+        self.time_of: dict[int, datetime] = {}
+        self.labels: list[dict[str, Any]] = []  # injected cases other than the watchlist
 
-    def drive(self, vehicle_index: int, vehicle: Vehicle, at: datetime, entry: str | None = None) -> None:
+    def drive(
+        self, vehicle_index: int, vehicle: Vehicle, at: datetime, entry: str | None = None
+    ) -> list[int]:
+        """Send a vehicle on a trip from ``entry`` (random if None); returns its true passage ids."""
         rng = self.rng
         site_id = entry or rng.choice(self.entry_sites)
         ahead = self.downstream[site_id]
@@ -108,6 +114,10 @@ class _World:
             self.coach_ban_violations[trip] = [
                 pid for pid, (_, t, _) in zip(ids, stops, strict=True) if self._in_coach_ban(t)
             ]
+        return ids
+
+    def passage_time(self, pid: int) -> datetime:
+        return self.time_of[pid]
 
     def _in_coach_ban(self, t: datetime) -> bool:
         b = self.s.behaviour
@@ -129,6 +139,7 @@ class _World:
         pid = next(self.passage_ids)
         speed = round(max(30.0, v.speed_kmh + self.rng.gauss(0, 3)), 1)
         self.passages.append((pid, vi, site_id, t, speed, trip, limit))
+        self.time_of[pid] = t
         return pid
 
 
@@ -172,6 +183,13 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         t = hour_end
         if progress is not None:
             progress(min(0.5, 0.5 * (t - start).total_seconds() / total_s))
+
+    # Injected: clones (of vehicles already on the road), fake plates, long-haul drivers.
+    span_total = (end - start).total_seconds()
+    w.labels += inject.clones(w, vehicles, start, span_total)
+    w.labels += inject.fake_plates(w, vehicles, start, span_total)
+    w.labels += inject.long_haul(w, vehicles, start, fatigued=True, count=scenario.inject.fatigued_drivers)
+    w.labels += inject.long_haul(w, vehicles, start, fatigued=False, count=scenario.inject.rested_long_haul)
 
     w.passages.sort(key=lambda p: (p[3], p[0]))
     # Trips that start near the end run on past it: devices live (and fail) until the last passage.
@@ -253,6 +271,14 @@ def _truth(
 ) -> list[dict[str, Any]]:
     by_id = {p[0]: p for p in w.passages}
     cases: list[dict[str, Any]] = []
+    for label in w.labels:
+        times = [w.time_of[i] for i in label["passages"]]
+        case = {k: v for k, v in label.items() if k != "decisive"}
+        case["window_start"] = min(times).isoformat()
+        case["window_end"] = max(times).isoformat()
+        # detectable when every decisive group has a passage that was read right and delivered
+        case["detectable"] = all(any(i in read_right for i in group) for group in label["decisive"])
+        cases.append(case)
     for trip, ids in sorted(w.trips.items()):
         vi = by_id[ids[0]][1]
         v = vehicles[vi]

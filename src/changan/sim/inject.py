@@ -1,0 +1,145 @@
+"""Cases injected because chance makes them too rare: cloned plates, fake plates, fatigued drivers.
+
+Each function drives extra vehicles through the world and returns its truth
+labels; :mod:`changan.sim.world` works out which are detectable.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from changan.sim.population import SERIAL, Vehicle
+
+if TYPE_CHECKING:
+    from changan.sim.world import _World
+
+FATIGUE_S = 4 * 3600  # 疲劳驾驶: more than 4 h of continuous driving …
+REST_S = 20 * 60  # … without a rest of at least 20 minutes
+
+
+def clones(w: _World, vehicles: list[Vehicle], start: datetime, span_s: float) -> list[dict[str, Any]]:
+    """A second vehicle on a real vehicle's plate, driving in the same area at about the same time."""
+    rng = w.rng
+    labels = []
+    candidates = [i for i, v in enumerate(vehicles) if v.registered and v.kind == "small_car"]
+    for n in range(min(w.s.inject.clones, len(candidates))):
+        original_index = candidates[rng.randrange(len(candidates))]
+        original = vehicles[original_index]
+        hard = rng.random() < w.s.inject.clone_hard_share
+        clone = replace(
+            original,
+            registered=False,
+            speed_kmh=round(max(60.0, rng.gauss(100, 12)), 1),
+            body_colour=original.body_colour if hard else _other(original.body_colour, "AJBHE", rng),
+            model=original.model if hard else f"{original.model}（改）",
+        )
+        vehicles.append(clone)
+        at = start + timedelta(seconds=rng.uniform(0, span_s * 0.6))
+        first = w.drive(original_index, original, at)
+        second = w.drive(len(vehicles) - 1, clone, at + timedelta(seconds=rng.uniform(-900, 900)))
+        labels.append(
+            {
+                "case": f"clone-{n}",
+                "kind": "clone",
+                "vehicle_key": original.key,
+                "plate_no": original.plate_no,
+                "vehicle_kind": original.kind,
+                "injected": True,
+                "variant": "hard" if hard else "easy",
+                "passages": first + second,
+                "decisive": [first, second],
+            }
+        )
+    return labels
+
+
+def fake_plates(w: _World, vehicles: list[Vehicle], start: datetime, span_s: float) -> list[dict[str, Any]]:
+    """Three kinds: a plate the grammar forbids, a well-formed plate nobody issued, and a real
+    car's blue plate on a heavy truck (class contradicting the registry)."""
+    rng = w.rng
+    labels = []
+    cars = [v for v in vehicles if v.registered and v.kind == "small_car"]
+    for n in range(w.s.inject.fake_plates):
+        variant = ("invalid", "unissued", "contradicts")[n % 3]
+        truck = w.population.draw(12)
+        truck = replace(truck, kind="heavy_truck", vehicle_class="H11", use="货运", registered=False)
+        if variant == "invalid":  # I and O never appear in a serial (GA 36)
+            plate = truck.plate_no[:2] + rng.choice("IO") + truck.plate_no[3:]
+            fake = replace(truck, plate_no=plate, plate_class="01", plate_color="yellow")
+        elif variant == "unissued":
+            plate = truck.plate_no[:2] + "".join(rng.choice(SERIAL) for _ in range(5))
+            fake = replace(truck, plate_no=plate, plate_class="01", plate_color="yellow")
+        else:
+            car = cars[rng.randrange(len(cars))] if cars else truck
+            fake = replace(
+                truck, plate_no=car.plate_no, plate_class=car.plate_class, plate_color=car.plate_color
+            )
+        vehicles.append(fake)
+        ids = w.drive(len(vehicles) - 1, fake, start + timedelta(seconds=rng.uniform(0, span_s * 0.6)))
+        labels.append(
+            {
+                "case": f"fake_plate-{n}",
+                "kind": "fake_plate",
+                "vehicle_key": fake.key,
+                "plate_no": fake.plate_no,
+                "vehicle_kind": "heavy_truck",
+                "injected": True,
+                "variant": variant,
+                "passages": ids,
+                "decisive": [ids],
+            }
+        )
+    return labels
+
+
+def long_haul(
+    w: _World, vehicles: list[Vehicle], start: datetime, *, fatigued: bool, count: int
+) -> list[dict[str, Any]]:
+    """Commercial drivers chaining trips for about 5 hours: with short breaks only (fatigued) or
+    with a rest of 20+ minutes before every 4 hours (compliant, labelled nothing)."""
+    rng = w.rng
+    labels = []
+    for n in range(count):
+        truck = w.population.draw(12)
+        truck = replace(truck, kind="heavy_truck", vehicle_class="H11", use="货运", operator="鲁西物流")
+        vehicles.append(truck)
+        index = len(vehicles) - 1
+        t = start + timedelta(seconds=rng.uniform(0, 1800))
+        chain_start = t
+        driven_since_rest = 0.0
+        ids: list[int] = []
+        while (t - chain_start).total_seconds() < 5.5 * 3600:
+            trip = w.drive(index, truck, t)
+            last = w.passage_time(trip[-1])
+            driven = (last - t).total_seconds()
+            driven_since_rest += driven
+            ids.extend(trip)
+            if not fatigued and driven_since_rest > FATIGUE_S - 5400:
+                pause = rng.uniform(REST_S + 60, REST_S + 1800)  # a proper rest at a service area
+                driven_since_rest = 0.0
+            else:
+                pause = rng.uniform(60, 600)  # a short stop only
+            t = last + timedelta(seconds=pause)
+        if fatigued:
+            over = [i for i in ids if (w.passage_time(i) - chain_start).total_seconds() > FATIGUE_S]
+            early = [i for i in ids if (w.passage_time(i) - chain_start).total_seconds() <= 3600]
+            labels.append(
+                {
+                    "case": f"fatigue-{n}",
+                    "kind": "fatigue",
+                    "vehicle_key": truck.key,
+                    "plate_no": truck.plate_no,
+                    "vehicle_kind": "heavy_truck",
+                    "injected": True,
+                    "passages": over,
+                    "decisive": [early, over],
+                }
+            )
+    return labels
+
+
+def _other(value: str, choices: str, rng: random.Random) -> str:
+    return rng.choice([c for c in choices if c != value])
