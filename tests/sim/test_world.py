@@ -99,3 +99,28 @@ class TestInjected:
             assert copies
             same = all((c.model, c.body_colour) == (real.model, real.body_colour) for c in copies)
             assert same is (case["variant"] == "hard")
+
+
+class TestLanes:
+    def test_lane_offences_are_where_the_truth_says(self, outcome: Outcome) -> None:
+        network = Network.load_default()
+        lanes_at = {
+            r.true_passage: (
+                r.item["lane_no"],
+                network.sites[r.item["device_id"][:-3]].lanes,
+                r.item["vehicle_class"],
+            )
+            for r in outcome.reports
+        }
+        left = {p for c in outcome.truth if c["kind"] == "truck_left_lane" for p in c["passages"]}
+        emergency = {p for c in outcome.truth if c["kind"] == "emergency_lane" for p in c["passages"]}
+        assert left
+        assert emergency
+        for pid, (lane, n, vclass) in lanes_at.items():
+            if pid in left:
+                assert (lane, vclass) == (1, "H11")
+                assert n >= 3
+            elif pid in emergency:
+                assert lane == n + 1
+            elif vclass.startswith("H") and n >= 3:
+                assert lane != 1  # trucks keep out of the leftmost lane unless injected

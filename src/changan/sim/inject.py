@@ -95,6 +95,56 @@ def fake_plates(w: _World, vehicles: list[Vehicle], start: datetime, span_s: flo
     return labels
 
 
+def lane_offences(w: _World, vehicles: list[Vehicle], start: datetime, span_s: float) -> list[dict[str, Any]]:
+    """Trucks keeping to the leftmost lane of three-lane carriageways (鲁高速条例 Art. 18), and cars
+    driving in the emergency lane (条例 Art. 82(4)). Emergency vehicles there are exempt and not labelled."""
+    rng = w.rng
+    labels = []
+    wide = [s for s in w.entry_sites if w.net.sites[s].lanes >= 3]
+    for n in range(w.s.inject.trucks_in_left_lane if wide else 0):
+        truck = replace(w.population.draw(12), kind="heavy_truck", vehicle_class="H11", use="货运")
+        vehicles.append(truck)
+        ids = w.drive(
+            len(vehicles) - 1,
+            truck,
+            start + timedelta(seconds=rng.uniform(0, span_s * 0.6)),
+            entry=rng.choice(wide),
+            lanes="left",
+        )
+        on_wide = [i for i in ids if w.net.sites[w.site_of[i]].lanes >= 3]
+        labels.append(
+            {
+                "case": f"truck_left_lane-{n}",
+                "kind": "truck_left_lane",
+                "vehicle_key": truck.key,
+                "plate_no": truck.plate_no,
+                "vehicle_kind": "heavy_truck",
+                "injected": True,
+                "passages": on_wide,
+                "decisive": [on_wide],
+            }
+        )
+    for n in range(w.s.inject.emergency_lane_drivers):
+        car = w.population.draw(12)
+        vehicles.append(car)
+        ids = w.drive(
+            len(vehicles) - 1, car, start + timedelta(seconds=rng.uniform(0, span_s * 0.6)), lanes="emergency"
+        )
+        labels.append(
+            {
+                "case": f"emergency_lane-{n}",
+                "kind": "emergency_lane",
+                "vehicle_key": car.key,
+                "plate_no": car.plate_no,
+                "vehicle_kind": car.kind,
+                "injected": True,
+                "passages": ids,
+                "decisive": [ids],
+            }
+        )
+    return labels
+
+
 def long_haul(
     w: _World, vehicles: list[Vehicle], start: datetime, *, fatigued: bool, count: int
 ) -> list[dict[str, Any]]:

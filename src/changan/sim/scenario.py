@@ -248,6 +248,19 @@ class InterceptionSpec(_Strict):
         return self
 
 
+class LaneSpec(_Strict):
+    """Lane use. Lanes are numbered from the left in the direction of travel (GA/T 1400 LaneNo); the
+    emergency lane (应急车道) is reported as lanes + 1, an assumption (devices differ; unconfirmed)."""
+
+    car_left_share: Share = Field(default=0.3, description="cars in the leftmost (overtaking) lane")
+    heavy_middle_share: Share = Field(
+        default=0.25, description="trucks and coaches in the middle of three lanes"
+    )
+    emergency_vehicle_share: Share = Field(
+        default=0.3, description="emergency vehicles (exempt) seen in the emergency lane"
+    )
+
+
 class InjectSpec(_Strict):
     """Cases injected because chance makes them too rare."""
 
@@ -264,6 +277,10 @@ class InjectSpec(_Strict):
     fatigued_drivers: int = Field(
         default=10, ge=0, description="commercial drivers over 4 h without a 20-min rest"
     )
+    trucks_in_left_lane: int = Field(
+        default=10, ge=0, description="trucks keeping to the leftmost of 3+ lanes"
+    )
+    emergency_lane_drivers: int = Field(default=10, ge=0, description="cars driving in the emergency lane")
     rested_long_haul: int = Field(
         default=10,
         ge=0,
@@ -281,6 +298,7 @@ class Scenario(_Strict):
     camera: CameraSpec = Field(default_factory=CameraSpec)
     inject: InjectSpec = Field(default_factory=InjectSpec)
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
+    lanes: LaneSpec = Field(default_factory=LaneSpec)
     interception: InterceptionSpec = Field(default_factory=InterceptionSpec)
 
     @property

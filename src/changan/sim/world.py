@@ -73,15 +73,22 @@ class _World:
         self.passage_ids = itertools.count(1)
         self.trip_ids = itertools.count(1)
         # true passages: (id, vehicle index, site, time, speed, trip, limit)
-        self.passages: list[tuple[int, int, str, datetime, float, int, int]] = []
+        # true passages: (id, vehicle index, site, time, speed, trip, limit, lane)
+        self.passages: list[tuple[int, int, str, datetime, float, int, int, int]] = []
         self.trips: dict[int, list[int]] = {}
         self.coach_ban_violations: dict[int, list[int]] = {}  # trip → its passages inside the ban
         self.coach_trips_waited = 0
         self.time_of: dict[int, datetime] = {}
+        self.site_of: dict[int, str] = {}
         self.labels: list[dict[str, Any]] = []  # injected cases other than the watchlist
 
     def drive(
-        self, vehicle_index: int, vehicle: Vehicle, at: datetime, entry: str | None = None
+        self,
+        vehicle_index: int,
+        vehicle: Vehicle,
+        at: datetime,
+        entry: str | None = None,
+        lanes: str = "normal",
     ) -> list[int]:
         """Send a vehicle on a trip from ``entry`` (random if None); returns its true passage ids."""
         rng = self.rng
@@ -108,7 +115,10 @@ class _World:
             stops = [(sid, t + shift, limit) for sid, t, limit in stops]
             banned = False
             self.coach_trips_waited += 1
-        ids = [self._pass(vehicle_index, vehicle, sid, t, trip, limit) for sid, t, limit in stops]
+        ids = [
+            self._pass(vehicle_index, vehicle, sid, t, trip, limit, self._lane(vehicle, sid, lanes))
+            for sid, t, limit in stops
+        ]
         self.trips[trip] = ids
         if banned:
             self.coach_ban_violations[trip] = [
@@ -135,11 +145,29 @@ class _World:
         limits = self.edge_limit.get((site.node_id, site.heading_node_id))
         return limits[group] if limits else 120
 
-    def _pass(self, vi: int, v: Vehicle, site_id: str, t: datetime, trip: int, limit: int) -> int:
+    def _lane(self, v: Vehicle, site_id: str, policy: str) -> int:
+        """Lane numbered from the left in the direction of travel; lanes + 1 is the emergency lane (应急车道)."""
+        n = self.net.sites[site_id].lanes
+        spec = self.s.lanes
+        if policy == "emergency" or (
+            v.use == "应急救援" and self.rng.random() < spec.emergency_vehicle_share
+        ):
+            return n + 1
+        if policy == "left":
+            return 1
+        if v.vehicle_class.startswith(("H", "Q", "K1", "K2")):
+            # heavy vehicles keep right; on three lanes some use the middle one, never the leftmost
+            return n - 1 if n >= 3 and self.rng.random() < spec.heavy_middle_share else n
+        if n <= 1:
+            return 1
+        return 1 if self.rng.random() < spec.car_left_share else self.rng.randint(2, n)
+
+    def _pass(self, vi: int, v: Vehicle, site_id: str, t: datetime, trip: int, limit: int, lane: int) -> int:
         pid = next(self.passage_ids)
         speed = round(max(30.0, v.speed_kmh + self.rng.gauss(0, 3)), 1)
-        self.passages.append((pid, vi, site_id, t, speed, trip, limit))
+        self.passages.append((pid, vi, site_id, t, speed, trip, limit, lane))
         self.time_of[pid] = t
+        self.site_of[pid] = site_id
         return pid
 
 
@@ -188,6 +216,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
     span_total = (end - start).total_seconds()
     w.labels += inject.clones(w, vehicles, start, span_total)
     w.labels += inject.fake_plates(w, vehicles, start, span_total)
+    w.labels += inject.lane_offences(w, vehicles, start, span_total)
     w.labels += inject.long_haul(w, vehicles, start, fatigued=True, count=scenario.inject.fatigued_drivers)
     w.labels += inject.long_haul(w, vehicles, start, fatigued=False, count=scenario.inject.rested_long_haul)
 
@@ -198,7 +227,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
     reports: list[Report] = []
     outcomes: Counter[str] = Counter()
     read_right: set[int] = set()
-    for n, (pid, vi, site_id, when, speed, _trip, _limit) in enumerate(w.passages):
+    for n, (pid, vi, site_id, when, speed, _trip, _limit, lane) in enumerate(w.passages):
         v = vehicles[vi]
         reads = read(v.plate_no, site_id, scenario.camera, rng)
         if not reads:
@@ -217,7 +246,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
                 "plate_class": v.plate_class,
                 "plate_color": v.plate_color,
                 "vehicle_class": v.vehicle_class,
-                "lane_no": 1 + (pid % 2),
+                "lane_no": lane,
                 "speed_kmh": speed,
                 "plate_confidence": 95.0 if r.outcome == "right" else 80.0,
             }
@@ -315,7 +344,7 @@ def _truth(
                 }
             )
         for i in ids:
-            _pid, _vi, _site, when, speed, _trip, limit = by_id[i]
+            _pid, _vi, _site, when, speed, _trip, limit, _lane = by_id[i]
             if speed > limit:
                 cases.append(
                     {
