@@ -24,7 +24,12 @@ def clones(w: _World, vehicles: list[Vehicle], start: datetime, span_s: float) -
     """A second vehicle on a real vehicle's plate, driving in the same area at about the same time."""
     rng = w.rng
     labels = []
-    candidates = [i for i, v in enumerate(vehicles) if v.registered and v.kind == "small_car"]
+    # Not the watchlisted vehicles (the first ones drawn), so that each kind's cases stay apart.
+    candidates = [
+        i
+        for i, v in enumerate(vehicles)
+        if i >= w.s.inject.watchlisted_vehicles and v.registered and v.kind == "small_car"
+    ]
     for n in range(min(w.s.inject.clones, len(candidates))):
         original_index = candidates[rng.randrange(len(candidates))]
         original = vehicles[original_index]
@@ -61,7 +66,7 @@ def fake_plates(w: _World, vehicles: list[Vehicle], start: datetime, span_s: flo
     car's blue plate on a heavy truck (class contradicting the registry)."""
     rng = w.rng
     labels = []
-    cars = [v for v in vehicles if v.registered and v.kind == "small_car"]
+    cars = [v for v in vehicles[w.s.inject.watchlisted_vehicles :] if v.registered and v.kind == "small_car"]
     for n in range(w.s.inject.fake_plates):
         variant = ("invalid", "unissued", "contradicts")[n % 3]
         truck = w.population.draw(12)
