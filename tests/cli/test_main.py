@@ -111,6 +111,10 @@ class TestSimulateAndEvaluate:
         assert watch["recall"] == 1.0
         assert watch["precision"] == 1.0
         assert by_name["speeding"]["has_detector"] is False  # labelled in the truth, no detector yet
+        dispatch = report["dispatch"]
+        assert dispatch["tasks"] > 0
+        assert dispatch["reached"] + dispatch["not_reached"] == dispatch["tasks"]
+        assert 0 <= dispatch["expected_stop_rate"] <= 1
         assert "watchlist" in result.output
 
     def test_simulate_writes_files_and_bad_scenario_is_named(self, env: str, tmp_path: Path) -> None:
@@ -125,6 +129,9 @@ class TestSimulateAndEvaluate:
             "watchlist.jsonl",
             "devices.jsonl",
             "stats.json",
+            "passages.parquet",
+            "truth.parquet",
+            "registry.parquet",
         }
         bad = runner.invoke(app, ["simulate", "--scenario", "nowhere", "--out", str(tmp_path / "x")])
         assert bad.exit_code == 2

@@ -22,8 +22,9 @@ def outcome() -> Outcome:
 class TestWorld:
     def test_same_seed_gives_byte_identical_files(self, tmp_path: Path, outcome: Outcome) -> None:
         again = simulate(load_scenario("city-hour"), Network.load_default(), 7)
-        first = write(outcome, tmp_path / "a")
-        second = write(again, tmp_path / "b")
+        first = write(outcome, tmp_path / "a", parquet=True)
+        second = write(again, tmp_path / "b", parquet=True)
+        assert {p.name for p in first} >= {"passages.parquet", "truth.parquet", "registry.parquet"}
         assert [p.name for p in first] == [p.name for p in second]
         for a, b in zip(first, second, strict=True):
             assert a.read_bytes() == b.read_bytes(), a.name

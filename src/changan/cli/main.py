@@ -308,6 +308,7 @@ def simulate(
     ],
     out: Annotated[Path, typer.Option(help="输出目录")],
     seed: Annotated[int, typer.Option(help="随机种子：同一种子输出逐字节相同")] = 7,
+    parquet: Annotated[bool, typer.Option(help="同时写出 Parquet（过车、真值、车辆登记）")] = True,
 ) -> None:
     """模拟一个场景的车流，写出过车记录、真值、车辆登记、布控与设备文件，并打印统计。"""
     from rich.progress import Progress
@@ -326,7 +327,7 @@ def simulate(
     with Progress(console=console) as progress:
         task = progress.add_task(f"模拟 {sc.name}", total=1.0)
         outcome = run_simulation(sc, network, seed, progress=lambda f: progress.update(task, completed=f))
-        write(outcome, out)
+        write(outcome, out, parquet=parquet)
     st = outcome.stats
     cam = sc.camera
     table = Table(
@@ -418,6 +419,12 @@ def evaluate(
             fmt(d["delay_p95_s"]),
         )
     console.print(table)
+    d = result["dispatch"]
+    console.print(
+        f"拦截调度：指令 {d['tasks']} 条，车辆到站 {d['reached']}，未到站 {d['not_reached']}；"
+        f"提前量中位 {fmt(d['lead_median_s'])} 秒，≥5 分钟占 {fmt(d['lead_at_least_5min_share'])}，"
+        f"按拦截模型预计拦下 {fmt(d['expected_stop_rate'])}"
+    )
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"结果已写入 {out}")
 

@@ -15,6 +15,9 @@ with the ground truth. Definitions (also in the README):
 - **recall** = detectable cases found / detectable cases; **precision** = true
   positive detections / detections; **F1** their harmonic mean; **false
   positives per million** passages delivered;
+- **dispatch lead time** = from a task's creation to the vehicle's true arrival
+  at the task's station (tasks whose vehicle never gets there are counted
+  apart), and the stop rate the interception model expects from those leads;
 - **delay** = from the event time of the first true passage in the evidence to
   the moment the detection was written (provisional). Settlement comes with
   the event-time engine; until then the settled delay is not reported.
@@ -37,8 +40,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from changan.alerts.models import Alert
 from changan.auth.principal import SYSTEM
 from changan.devices.service import active_sites, add_device, add_platform_key, authenticate_key
+from changan.dispatch.models import Task
 from changan.engine.models import Detection
 from changan.engine.runtime import Engine
 from changan.ingest.service import prepare_native, store_batch
@@ -47,6 +52,7 @@ from changan.kit.migrate import upgrade
 from changan.kit.settings import Settings
 from changan.network import Network
 from changan.passages.models import Passage
+from changan.sim.interception import stop_probability
 from changan.sim.scenario import Scenario
 from changan.sim.world import Outcome, simulate
 from changan.watchlist.schemas import EntryCreate
@@ -132,6 +138,7 @@ def run(
         key = _setup(ctx, outcome)
         _replay(ctx, outcome, key, clock, progress)
         result = _score(ctx, outcome)
+        result["dispatch"] = _dispatch(ctx, outcome)
         ctx.db.dispose()
     return result
 
@@ -177,6 +184,38 @@ def _replay(
         engine.run_until_idle()
         if progress is not None:
             progress("回放与检测", (i + len(chunk)) / len(reports))
+
+
+def _dispatch(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:
+    """Lead time at the chosen station: from the task to the vehicle's true arrival there.
+
+    A task whose vehicle never reaches the station (it left the network first,
+    or turned off) counts as not reached; the expected stop rate applies the
+    scenario's interception model to every task (0 for those not reached).
+    """
+    with ctx.reader() as session:
+        rows = session.execute(
+            select(Task.station_id, Task.created_at, Alert.vehicle_key).join(Alert, Alert.id == Task.alert_id)
+        ).all()
+    leads: list[float] = []
+    not_reached = 0
+    for station_id, created_at, key in rows:
+        node = ctx.network.stations[station_id].node_id
+        arrivals = [t for n, t in outcome.node_times.get(key, []) if n == node and t >= created_at]
+        if arrivals:
+            leads.append((min(arrivals) - created_at).total_seconds())
+        else:
+            not_reached += 1
+    spec = outcome.scenario.interception
+    return {
+        "tasks": len(rows),
+        "reached": len(leads),
+        "not_reached": not_reached,
+        "lead_median_s": _r(statistics.median(leads)) if leads else None,
+        "lead_p10_s": _r(sorted(leads)[len(leads) // 10]) if leads else None,
+        "lead_at_least_5min_share": _r(sum(1 for x in leads if x >= 300) / len(rows)) if rows else None,
+        "expected_stop_rate": _r(sum(stop_probability(spec, x) for x in leads) / len(rows)) if rows else None,
+    }
 
 
 def _score(ctx: AppContext, outcome: Outcome) -> dict[str, Any]:

@@ -6,6 +6,10 @@
 ``DIR/watchlist.jsonl`` the watchlist entries the scenario puts in force
 ``DIR/devices.jsonl``   each device's site, true clock offset and drift, outages
 ``DIR/stats.json``      the statistics printed by ``changan simulate``
+
+With ``parquet=True`` the passages, the truth and the registry are also written
+as Parquet (through DuckDB, single-threaded so that the bytes are the same for
+the same input).
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ def _write(path: Path, rows: Iterable[Any]) -> None:
         fh.writelines(_line(r) for r in rows)
 
 
-def write(outcome: Outcome, out: Path) -> list[Path]:
+PARQUET = ("passages", "truth", "registry")
+
+
+def write(outcome: Outcome, out: Path, *, parquet: bool = False) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "passages.jsonl": (
@@ -57,4 +64,27 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
         json.dumps(stats, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
     )
     written.append(out / "stats.json")
+    if parquet:
+        written += _parquet(out)
     return written
+
+
+def _parquet(out: Path) -> list[Path]:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 1")
+        paths = []
+        for name in PARQUET:
+            source, target = out / f"{name}.jsonl", out / f"{name}.parquet"
+            if source.stat().st_size == 0:
+                continue
+            con.execute(
+                f"COPY (SELECT * FROM read_json('{source}', format='newline_delimited')) "
+                f"TO '{target}' (FORMAT PARQUET)"
+            )
+            paths.append(target)
+        return paths
+    finally:
+        con.close()

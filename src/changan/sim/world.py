@@ -50,6 +50,8 @@ class Outcome:
     truth: list[dict[str, Any]]
     true_passages: int
     stats: dict[str, Any] = field(default_factory=dict)
+    # for watchlisted vehicles: when they truly reached each node (judges the dispatch lead time)
+    node_times: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
 
 
 Progress = Callable[[float], None]
@@ -80,6 +82,8 @@ class _World:
         self.coach_trips_waited = 0
         self.time_of: dict[int, datetime] = {}
         self.site_of: dict[int, str] = {}
+        self.tracked: set[str] = set()  # vehicle keys whose node times are kept
+        self.node_times: dict[str, list[tuple[str, datetime]]] = {}
         self.labels: list[dict[str, Any]] = []  # injected cases other than the watchlist
 
     def drive(
@@ -97,13 +101,19 @@ class _World:
         trip = next(self.trip_ids)
         group = vehicle_group(vehicle.vehicle_class)
         stops: list[tuple[str, datetime, int]] = [(site_id, at, self._limit_at(site_id, group))]
+        nodes: list[tuple[str, datetime]] = []
         if ahead:
             dest = rng.choice(ahead)
             path = self.net.path(site_id, dest)
             travelled = 0.0
+            track = vehicle.key in self.tracked
+            if track:
+                nodes.append((path[0], at))
             for i in range(1, len(path)):
                 travelled += self.edge_length[(path[i - 1], path[i])]
                 t = at + timedelta(seconds=travelled / (vehicle.speed_kmh / 3.6))
+                if track:
+                    nodes.append((path[i], t))
                 heading = path[i + 1] if i + 1 < len(path) else None
                 sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
                 limit = self.edge_limit[(path[i - 1], path[i])][group]
@@ -113,6 +123,7 @@ class _World:
             # The coach waits the ban out (聊城条例 Art. 37) and sets off after it ends.
             shift = self._ban_end_after(at) - at + timedelta(seconds=rng.uniform(0, 1800))
             stops = [(sid, t + shift, limit) for sid, t, limit in stops]
+            nodes = [(node, t + shift) for node, t in nodes]
             banned = False
             self.coach_trips_waited += 1
         ids = [
@@ -120,6 +131,8 @@ class _World:
             for sid, t, limit in stops
         ]
         self.trips[trip] = ids
+        if nodes:
+            self.node_times.setdefault(vehicle.key, []).extend(nodes)
         if banned:
             self.coach_ban_violations[trip] = [
                 pid for pid, (_, t, _) in zip(ids, stops, strict=True) if self._in_coach_ban(t)
@@ -184,6 +197,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
     for _ in range(scenario.inject.watchlisted_vehicles):
         v = w.population.draw(start.astimezone(LOCAL_TZ).hour)
         vehicles.append(v)
+        w.tracked.add(v.key)
         watchlist.append(
             {
                 "plate_no": v.plate_no,
@@ -268,6 +282,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         reports=reports,
         truth=truth,
         true_passages=len(w.passages),
+        node_times={k: sorted(v, key=lambda nt: nt[1]) for k, v in sorted(w.node_times.items())},
     )
     outcome.stats = _stats(outcome, w, outcomes)
     if progress is not None:
