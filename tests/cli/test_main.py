@@ -128,6 +128,7 @@ class TestSimulateAndEvaluate:
             "registry.jsonl",
             "watchlist.jsonl",
             "devices.jsonl",
+            "congestion.jsonl",
             "stats.json",
             "passages.parquet",
             "truth.parquet",

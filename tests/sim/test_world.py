@@ -125,3 +125,48 @@ class TestLanes:
                 assert lane == n + 1
             elif vclass.startswith("H") and n >= 3:
                 assert lane != 1  # trucks keep out of the leftmost lane unless injected
+
+
+CONGESTED = """
+name = "jam"
+start = 2026-11-30T17:00:00+08:00
+duration_h = 1.0
+[traffic]
+vehicles_per_day = 40000
+[congestion]
+episodes_per_day = 480
+[inject]
+watchlisted_vehicles = 0
+"""
+
+
+class TestCongestionAndBreakdowns:
+    def test_slow_in_a_jam_is_not_labelled_and_breakdowns_end_the_trip(self, tmp_path: Path) -> None:
+        path = tmp_path / "jam.toml"
+        path.write_text(CONGESTED, encoding="utf-8")
+        outcome = simulate(load_scenario(str(path)), Network.load_default(), 5)
+        assert outcome.congestion
+        assert outcome.stats["congested_passage_share"] > 0
+        by_pid = {r.true_passage: r for r in outcome.reports if r.outcome != "duplicate"}
+        slow_labelled = {p for c in outcome.truth if c["kind"] == "min_speed" for p in c["passages"]}
+        for c in outcome.truth:
+            if c["kind"] == "min_speed":
+                assert c["speed_kmh"] < c["minimum_kmh"]
+        breakdowns = [c for c in outcome.truth if c["kind"] == "breakdown"]
+        assert breakdowns
+        network = Network.load_default()
+        for case in breakdowns:
+            (pid,) = case["passages"]
+            assert pid not in slow_labelled  # exempt
+            if pid in by_pid:
+                r = by_pid[pid]
+                assert r.item["lane_no"] == network.sites[r.item["device_id"][:-3]].lanes + 1
+                assert r.item["speed_kmh"] <= 25
+            later = [
+                r
+                for r in outcome.reports
+                if r.item["plate_no"] == case["plate_no"]
+                and r.true_time > outcome.reports[0].true_time
+                and r.true_passage > pid
+            ]
+            assert later == []  # the vehicle is never seen again

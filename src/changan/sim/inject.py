@@ -150,6 +150,40 @@ def lane_offences(w: _World, vehicles: list[Vehicle], start: datetime, span_s: f
     return labels
 
 
+def slow_and_broken_down(
+    w: _World, vehicles: list[Vehicle], start: datetime, span_s: float
+) -> list[dict[str, Any]]:
+    """Vehicles driving below the minimum speed (labelled by the world as ``min_speed``), and
+    breakdowns: a vehicle that limps into the emergency lane and stops there (exempt)."""
+    rng = w.rng
+    for _ in range(w.s.inject.slow_vehicles):
+        v = replace(w.population.draw(12), speed_kmh=round(rng.uniform(40, 55), 1))
+        vehicles.append(v)
+        w.drive(len(vehicles) - 1, v, start + timedelta(seconds=rng.uniform(0, span_s * 0.6)))
+    labels = []
+    for n in range(w.s.inject.breakdowns):
+        v = w.population.draw(12)
+        vehicles.append(v)
+        ids = w.drive(len(vehicles) - 1, v, start + timedelta(seconds=rng.uniform(0, span_s * 0.6)))
+        if len(ids) < 2:
+            continue
+        at = w.break_down(ids, rng.randrange(1, len(ids)))
+        labels.append(
+            {
+                "case": f"breakdown-{n}",
+                "kind": "breakdown",
+                "vehicle_key": v.key,
+                "plate_no": v.plate_no,
+                "vehicle_kind": v.kind,
+                "injected": True,
+                "exempt": True,
+                "passages": [at],
+                "decisive": [[at]],
+            }
+        )
+    return labels
+
+
 def long_haul(
     w: _World, vehicles: list[Vehicle], start: datetime, *, fatigued: bool, count: int
 ) -> list[dict[str, Any]]:

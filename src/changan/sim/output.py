@@ -5,6 +5,7 @@
 ``DIR/registry.jsonl``  the vehicle registry (vehicles absent from it have ``registered: false``)
 ``DIR/watchlist.jsonl`` the watchlist entries the scenario puts in force
 ``DIR/devices.jsonl``   each device's site, true clock offset and drift, outages
+``DIR/congestion.jsonl`` the congestion episodes: road, segments, start, end, speed factor
 ``DIR/stats.json``      the statistics printed by ``changan simulate``
 
 With ``parquet=True`` the passages, the truth and the registry are also written
@@ -44,6 +45,7 @@ def write(outcome: Outcome, out: Path, *, parquet: bool = False) -> list[Path]:
         "truth.jsonl": outcome.truth,
         "registry.jsonl": (v.registry_record() for v in outcome.vehicles if v.registered),
         "watchlist.jsonl": outcome.watchlist,
+        "congestion.jsonl": outcome.congestion,
         "devices.jsonl": (
             {
                 "device_id": d.device_id,

@@ -234,6 +234,20 @@ class BehaviourSpec(_Strict):
     )
 
 
+class CongestionSpec(_Strict):
+    """Congestion episodes (incidents, road works, evening peaks) that slow a stretch for some hours."""
+
+    episodes_per_day: float = Field(default=6, ge=0)
+    min_duration_h: float = Field(default=1, gt=0)
+    max_duration_h: float = Field(default=3, gt=0)
+    speed_factor_min: Share = Field(default=0.3, description="speeds on the stretch fall to this share …")
+    speed_factor_max: Share = Field(default=0.6, description="… up to this share of free flow")
+    stretch_segments: int = Field(default=4, ge=1, description="segments of one carriageway affected")
+    minimum_speed_kmh: float = Field(
+        default=60, gt=0, description="highway minimum (条例 Art. 78): slower outside congestion is labelled"
+    )
+
+
 class InterceptionSpec(_Strict):
     """Time officers of a staffed station need to get in position: lognormal, median 4 min, p90 8 min."""
 
@@ -277,6 +291,10 @@ class InjectSpec(_Strict):
     fatigued_drivers: int = Field(
         default=10, ge=0, description="commercial drivers over 4 h without a 20-min rest"
     )
+    slow_vehicles: int = Field(default=10, ge=0, description="vehicles driving 40–55 km/h outside congestion")
+    breakdowns: int = Field(
+        default=5, ge=0, description="vehicles that break down into the emergency lane (exempt)"
+    )
     trucks_in_left_lane: int = Field(
         default=10, ge=0, description="trucks keeping to the leftmost of 3+ lanes"
     )
@@ -299,6 +317,7 @@ class Scenario(_Strict):
     inject: InjectSpec = Field(default_factory=InjectSpec)
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
     lanes: LaneSpec = Field(default_factory=LaneSpec)
+    congestion: CongestionSpec = Field(default_factory=CongestionSpec)
     interception: InterceptionSpec = Field(default_factory=InterceptionSpec)
 
     @property

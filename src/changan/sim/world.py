@@ -52,6 +52,7 @@ class Outcome:
     stats: dict[str, Any] = field(default_factory=dict)
     # for watchlisted vehicles: when they truly reached each node (judges the dispatch lead time)
     node_times: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    congestion: list[dict[str, Any]] = field(default_factory=list)
 
 
 Progress = Callable[[float], None]
@@ -83,6 +84,12 @@ class _World:
         self.time_of: dict[int, datetime] = {}
         self.site_of: dict[int, str] = {}
         self.tracked: set[str] = set()  # vehicle keys whose node times are kept
+        self.edge_road = {(e.from_node, e.to_node): e.road_id for e in network.edges}
+        self.episodes: dict[tuple[str, str], list[tuple[datetime, datetime, float]]] = {}
+        self.congestion_log: list[dict[str, Any]] = []
+        self.congested: set[int] = set()  # passages inside a congestion episode
+        self.exempt: set[int] = set()  # passages that break no rule whatever they look like (breakdowns)
+        self._draw_congestion()
         self.node_times: dict[str, list[tuple[str, datetime]]] = {}
         self.labels: list[dict[str, Any]] = []  # injected cases other than the watchlist
 
@@ -100,42 +107,43 @@ class _World:
         ahead = self.downstream[site_id]
         trip = next(self.trip_ids)
         group = vehicle_group(vehicle.vehicle_class)
-        stops: list[tuple[str, datetime, int]] = [(site_id, at, self._limit_at(site_id, group))]
+        stops: list[tuple[str, datetime, int, float]] = [(site_id, at, self._limit_at(site_id, group), 1.0)]
         nodes: list[tuple[str, datetime]] = []
         if ahead:
             dest = rng.choice(ahead)
             path = self.net.path(site_id, dest)
-            travelled = 0.0
+            t = at
             track = vehicle.key in self.tracked
             if track:
                 nodes.append((path[0], at))
             for i in range(1, len(path)):
-                travelled += self.edge_length[(path[i - 1], path[i])]
-                t = at + timedelta(seconds=travelled / (vehicle.speed_kmh / 3.6))
+                edge = (path[i - 1], path[i])
+                factor = self._congestion(edge, t)
+                t += timedelta(seconds=self.edge_length[edge] / (vehicle.speed_kmh * factor / 3.6))
                 if track:
                     nodes.append((path[i], t))
                 heading = path[i + 1] if i + 1 < len(path) else None
                 sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
-                limit = self.edge_limit[(path[i - 1], path[i])][group]
-                stops.extend((sid, t, limit) for sid in sids)
-        banned = vehicle.use == "公路客运" and any(self._in_coach_ban(t) for _, t, _ in stops)
+                limit = self.edge_limit[edge][group]
+                stops.extend((sid, t, limit, factor) for sid in sids)
+        banned = vehicle.use == "公路客运" and any(self._in_coach_ban(s[1]) for s in stops)
         if banned and rng.random() < self.s.behaviour.coach_ban_compliance:
             # The coach waits the ban out (聊城条例 Art. 37) and sets off after it ends.
             shift = self._ban_end_after(at) - at + timedelta(seconds=rng.uniform(0, 1800))
-            stops = [(sid, t + shift, limit) for sid, t, limit in stops]
+            stops = [(sid, t + shift, limit, factor) for sid, t, limit, factor in stops]
             nodes = [(node, t + shift) for node, t in nodes]
             banned = False
             self.coach_trips_waited += 1
         ids = [
-            self._pass(vehicle_index, vehicle, sid, t, trip, limit, self._lane(vehicle, sid, lanes))
-            for sid, t, limit in stops
+            self._pass(vehicle_index, vehicle, sid, t, trip, limit, self._lane(vehicle, sid, lanes), factor)
+            for sid, t, limit, factor in stops
         ]
         self.trips[trip] = ids
         if nodes:
             self.node_times.setdefault(vehicle.key, []).extend(nodes)
         if banned:
             self.coach_ban_violations[trip] = [
-                pid for pid, (_, t, _) in zip(ids, stops, strict=True) if self._in_coach_ban(t)
+                pid for pid, stop in zip(ids, stops, strict=True) if self._in_coach_ban(stop[1])
             ]
         return ids
 
@@ -175,10 +183,80 @@ class _World:
             return 1
         return 1 if self.rng.random() < spec.car_left_share else self.rng.randint(2, n)
 
-    def _pass(self, vi: int, v: Vehicle, site_id: str, t: datetime, trip: int, limit: int, lane: int) -> int:
+    def break_down(self, ids: list[int], k: int) -> int:
+        """The vehicle of the trip ``ids`` (the last one driven) breaks down at its k-th passage: seen there
+        in the emergency lane, slowly, and never again. Returns that passage's id."""
+        cut = ids[k + 1 :]
+        del self.passages[len(self.passages) - len(cut) :]
+        for pid in cut:
+            del self.time_of[pid], self.site_of[pid]
+        index = len(self.passages) - 1
+        pid, vi, site, t, _speed, trip, limit, _lane = self.passages[index]
+        lane = self.net.sites[site].lanes + 1
+        self.passages[index] = (pid, vi, site, t, round(self.rng.uniform(5, 25), 1), trip, limit, lane)
+        self.trips[trip] = ids[: k + 1]
+        if trip in self.coach_ban_violations:
+            self.coach_ban_violations[trip] = [i for i in self.coach_ban_violations[trip] if i not in cut]
+        self.exempt.add(pid)
+        return pid
+
+    def _congestion(self, edge: tuple[str, str], t: datetime) -> float:
+        """The speed factor on ``edge`` at ``t``: 1 in free flow, lower inside a congestion episode."""
+        for begin, end, factor in self.episodes.get(edge, ()):
+            if begin <= t < end:
+                return factor
+        return 1.0
+
+    def _draw_congestion(self) -> None:
+        c = self.s.congestion
+        rng = self.rng
+        edges = sorted(self.edge_length)
+        span_h = self.s.duration_h
+        for n in range(_poisson(rng, c.episodes_per_day * span_h / 24)):
+            first = rng.choice(edges)
+            stretch = [first]
+            road = self.edge_road[first]
+            while len(stretch) < c.stretch_segments:
+                nxt = [
+                    e
+                    for e in edges
+                    if e[0] == stretch[-1][1] and e[1] != stretch[-1][0] and self.edge_road[e] == road
+                ]
+                if not nxt:
+                    break
+                stretch.append(nxt[0])
+            begin = self.s.start + timedelta(hours=rng.uniform(0, span_h))
+            end = begin + timedelta(hours=rng.uniform(c.min_duration_h, c.max_duration_h))
+            factor = round(rng.uniform(c.speed_factor_min, c.speed_factor_max), 3)
+            for edge in stretch:
+                self.episodes.setdefault(edge, []).append((begin, end, factor))
+            self.congestion_log.append(
+                {
+                    "episode": n,
+                    "road": road,
+                    "segments": [list(e) for e in stretch],
+                    "start": begin.isoformat(),
+                    "end": end.isoformat(),
+                    "speed_factor": factor,
+                }
+            )
+
+    def _pass(
+        self,
+        vi: int,
+        v: Vehicle,
+        site_id: str,
+        t: datetime,
+        trip: int,
+        limit: int,
+        lane: int,
+        factor: float = 1.0,
+    ) -> int:
         pid = next(self.passage_ids)
-        speed = round(max(30.0, v.speed_kmh + self.rng.gauss(0, 3)), 1)
+        speed = round(max(5.0, v.speed_kmh * factor + self.rng.gauss(0, 3)), 1)
         self.passages.append((pid, vi, site_id, t, speed, trip, limit, lane))
+        if factor < 1.0:
+            self.congested.add(pid)
         self.time_of[pid] = t
         self.site_of[pid] = site_id
         return pid
@@ -231,6 +309,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
     w.labels += inject.clones(w, vehicles, start, span_total)
     w.labels += inject.fake_plates(w, vehicles, start, span_total)
     w.labels += inject.lane_offences(w, vehicles, start, span_total)
+    w.labels += inject.slow_and_broken_down(w, vehicles, start, span_total)
     w.labels += inject.long_haul(w, vehicles, start, fatigued=True, count=scenario.inject.fatigued_drivers)
     w.labels += inject.long_haul(w, vehicles, start, fatigued=False, count=scenario.inject.rested_long_haul)
 
@@ -283,6 +362,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         truth=truth,
         true_passages=len(w.passages),
         node_times={k: sorted(v, key=lambda nt: nt[1]) for k, v in sorted(w.node_times.items())},
+        congestion=w.congestion_log,
     )
     outcome.stats = _stats(outcome, w, outcomes)
     if progress is not None:
@@ -360,6 +440,24 @@ def _truth(
             )
         for i in ids:
             _pid, _vi, _site, when, speed, _trip, limit, _lane = by_id[i]
+            minimum = w.s.congestion.minimum_speed_kmh
+            if speed < minimum and i not in w.congested and i not in w.exempt:
+                cases.append(
+                    {
+                        "case": f"min_speed-{i}",
+                        "kind": "min_speed",
+                        "vehicle_key": v.key,
+                        "plate_no": v.plate_no,
+                        "vehicle_kind": v.kind,
+                        "injected": False,
+                        "passages": [i],
+                        "minimum_kmh": minimum,
+                        "speed_kmh": speed,
+                        "window_start": when.isoformat(),
+                        "window_end": when.isoformat(),
+                        "detectable": i in read_right,
+                    }
+                )
             if speed > limit:
                 cases.append(
                     {
@@ -403,6 +501,8 @@ def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
         "delivered_5s_share": round(within_5s / max(1, len(o.reports)), 4),
         "late_over_5min_share": round(late / max(1, len(o.reports)), 4),
         "truth_cases": dict(sorted(Counter(c["kind"] for c in o.truth).items())),
+        "congestion_episodes": len(o.congestion),
+        "congested_passage_share": round(len(w.congested) / max(1, o.true_passages), 4),
         "coach_ban_compliance": round(w.coach_trips_waited / met, 4)
         if (met := w.coach_trips_waited + len(w.coach_ban_violations))
         else None,
