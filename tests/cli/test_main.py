@@ -137,3 +137,50 @@ class TestSimulateAndEvaluate:
         bad = runner.invoke(app, ["simulate", "--scenario", "nowhere", "--out", str(tmp_path / "x")])
         assert bad.exit_code == 2
         assert "--scenario" in bad.output
+        nowhere = runner.invoke(app, ["simulate", "--scenario", "city-hour"])
+        assert nowhere.exit_code == 2
+        assert "--out" in nowhere.output
+        keyless = runner.invoke(
+            app, ["simulate", "--scenario", "city-hour", "--stream", "http://127.0.0.1:9"]
+        )
+        assert keyless.exit_code == 2
+        assert "--key" in keyless.output
+        badstart = runner.invoke(
+            app,
+            [
+                "simulate",
+                "--scenario",
+                "city-hour",
+                "--out",
+                str(tmp_path / "y"),
+                "--start",
+                "2026-11-30T08:00:00",
+            ],
+        )
+        assert badstart.exit_code == 2
+        assert "--start" in badstart.output
+
+
+class TestDeviceImport:
+    def test_import_and_platform_key(self, env: str, tmp_path: Path, network: Network) -> None:
+        sites = sorted(network.sites)[:2]
+        path = tmp_path / "devices.jsonl"
+        path.write_text(
+            f'{{"device_id": "a-1", "site_id": "{sites[0]}"}}\n'
+            f'{{"device_id": "a-2", "site_id": "{sites[1]}"}}\n',
+            encoding="utf-8",
+        )
+        result = runner.invoke(app, ["devices", "import", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "新登记 2 台" in result.output
+        again = runner.invoke(app, ["devices", "import", str(path)])
+        assert "已存在 2 台" in again.output
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"device_id": "a-3", "site_id": "nowhere"}\n{"site_id": "x"}\n', encoding="utf-8")
+        failed = runner.invoke(app, ["devices", "import", str(bad)])
+        assert failed.exit_code == 2
+        assert "第 1 行 site_id" in failed.output
+        assert "第 2 行 device_id" in failed.output
+        key = runner.invoke(app, ["devices", "platform-key", "gw"])
+        assert key.exit_code == 0
+        assert "cak_" in key.output

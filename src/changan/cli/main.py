@@ -146,6 +146,45 @@ def devices_add(
     console.print(f"接入密钥（只显示这一次）：{key}")
 
 
+@devices_app.command("import")
+def devices_import(path: Path) -> None:
+    """从 JSON Lines 文件批量登记设备（每行 device_id、site_id，如模拟器的 devices.jsonl）。"""
+    import json
+
+    from changan.devices.service import import_devices
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            console.print(f"[red]错误（第 {n} 行）：JSON 无法解析：{exc}[/red]")
+            raise typer.Exit(2) from None
+    with ctx.uow() as session:
+        added, known, errors = import_devices(session, _cli_actor(), ctx.network, rows, now=utc_now())
+    for e in errors:
+        console.print(f"[red]{e}[/red]")
+    console.print(f"新登记 {added} 台，已存在 {known} 台，出错 {len(errors)} 行")
+    if errors:
+        raise typer.Exit(2)
+
+
+@devices_app.command("platform-key")
+def devices_platform_key(name: str) -> None:
+    """签发平台接入密钥（可为任何已登记设备提交数据，如网关、下级平台、模拟器）。"""
+    from changan.devices.service import add_platform_key
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    with ctx.uow() as session:
+        key = add_platform_key(session, _cli_actor(), name=name, now=utc_now())
+    console.print(f"平台接入密钥（只显示这一次）：{key}")
+
+
 @watchlist_app.command("add")
 def watchlist_add(
     plate_no: str,
@@ -291,6 +330,21 @@ def demo(
     )
 
 
+def _parse_start(text: str) -> datetime:
+    from changan.kit.clock import utc_now
+
+    if text == "now":
+        return utc_now().replace(microsecond=0)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        console.print("[red]错误（--start）：应为 now 或带时区的 ISO 8601 时间[/red]")
+        raise typer.Exit(2)
+    return value
+
+
 def _scenario(name: str) -> object:
     from changan.sim.scenario import ScenarioError, load_scenario
 
@@ -306,9 +360,15 @@ def simulate(
     scenario: Annotated[
         str, typer.Option(help="内置场景名（city-hour、city-day、province-peak、national-peak）或 TOML 文件")
     ],
-    out: Annotated[Path, typer.Option(help="输出目录")],
+    out: Annotated[Path | None, typer.Option(help="输出目录")] = None,
     seed: Annotated[int, typer.Option(help="随机种子：同一种子输出逐字节相同")] = 7,
     parquet: Annotated[bool, typer.Option(help="同时写出 Parquet（过车、真值、车辆登记）")] = True,
+    stream: Annotated[str | None, typer.Option(help="把过车实时推送到运行中的 changan（基址 URL）")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="推送用的平台接入密钥（changan devices platform-key）")
+    ] = None,
+    speedup: Annotated[float, typer.Option(help="推送时的倍速；0 为不等待")] = 1.0,
+    start: Annotated[str | None, typer.Option(help="覆盖场景开始时间：now 或带时区的 ISO 8601")] = None,
 ) -> None:
     """模拟一个场景的车流，写出过车记录、真值、车辆登记、布控与设备文件，并打印统计。"""
     from rich.progress import Progress
@@ -323,11 +383,35 @@ def simulate(
     s = _settings()
     sc = _scenario(scenario)
     assert isinstance(sc, Scenario)
+    if out is None and stream is None:
+        console.print("[red]错误（--out）：请给出输出目录 --out，或用 --stream 推送到服务器[/red]")
+        raise typer.Exit(2)
+    if stream is not None and not key:
+        console.print("[red]错误（--key）：推送需要平台接入密钥[/red]")
+        raise typer.Exit(2)
+    if start is not None:
+        sc = sc.model_copy(update={"start": _parse_start(start)})
     network = Network.load(s.network_file) if s.network_file else Network.load_default()
     with Progress(console=console) as progress:
         task = progress.add_task(f"模拟 {sc.name}", total=1.0)
         outcome = run_simulation(sc, network, seed, progress=lambda f: progress.update(task, completed=f))
-        write(outcome, out, parquet=parquet)
+        if out is not None:
+            write(outcome, out, parquet=parquet)
+        if stream is not None and key:
+            from changan.sim.stream import stream as send
+
+            sending = progress.add_task(f"推送到 {stream}", total=1.0)
+            sent = send(
+                outcome,
+                stream,
+                key,
+                speedup=speedup,
+                progress=lambda f: progress.update(sending, completed=f),
+            )
+            console.print(
+                f"已推送 {sent.sent:,} 条：接收 {sent.accepted:,}，重复 {sent.duplicates:,}，"
+                f"拒收 {sent.rejected:,}" + (f"（首个原因：{sent.first_error}）" if sent.first_error else "")
+            )
     st = outcome.stats
     cam = sc.camera
     table = Table(
@@ -354,7 +438,8 @@ def simulate(
         table.add_row(label, f"{want:.2%}", f"{got:.2%}")
     console.print(table)
     console.print(f"每卡口每小时过车 {st['passages_per_site_per_hour']}；真值案例 {st['truth_cases']}")
-    console.print(f"已写入 {out}")
+    if out is not None:
+        console.print(f"已写入 {out}")
 
 
 @app.command()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from changan.auth.audit import record
 from changan.auth.principal import Actor, DeviceKey, Role
 from changan.devices.models import Device, DeviceKeyRow
-from changan.kit.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from changan.kit.errors import ChanganError, Conflict, NotFound, Unauthorized, Unprocessable
 from changan.kit.ids import new_id, new_token, token_hash
 from changan.network import Network
 
@@ -58,6 +58,42 @@ def add_device(
     key = _issue_key(session, name=f"device:{device_id}", device_id=device_id, now=now)
     record(session, actor, "device.create", f"device:{device_id}", now=now, detail={"site_id": site_id})
     return device, key
+
+
+def import_devices(
+    session: Session, actor: Actor, network: Network, rows: list[dict[str, object]], *, now: datetime
+) -> tuple[int, int, list[str]]:
+    """Register many devices (e.g. a simulator's ``devices.jsonl``); returns (added, already known, errors).
+
+    Each error names the line and the field. Known devices are left as they are.
+    """
+    actor.require(Role.ADMIN, Role.MAINTAINER, action="批量登记设备")
+    added = known = 0
+    errors: list[str] = []
+    for n, row in enumerate(rows, start=1):
+        device_id, site_id = row.get("device_id"), row.get("site_id")
+        if not isinstance(device_id, str) or not isinstance(site_id, str):
+            field = "device_id" if not isinstance(device_id, str) else "site_id"
+            errors.append(f"第 {n} 行 {field}：缺少或不是字符串")
+            continue
+        if session.get(Device, device_id) is not None:
+            known += 1
+            continue
+        try:
+            add_device(
+                session,
+                actor,
+                network,
+                device_id=device_id,
+                site_id=site_id,
+                protocol=str(row.get("protocol", "json")),
+                now=now,
+            )
+        except ChanganError as exc:
+            errors.append(f"第 {n} 行 {exc.field}：{exc.message}")
+            continue
+        added += 1
+    return added, known, errors
 
 
 def add_platform_key(session: Session, actor: Actor, *, name: str, now: datetime) -> str:
