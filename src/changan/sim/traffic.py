@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from changan.network import Network, SiteKind
+from changan.sim.draws import poisson
 from changan.sim.pictures import passage_svg
 
 _PROVINCE_MIX = [
@@ -171,22 +172,10 @@ class TrafficSim:
         """Spawn traffic up to ``until`` and yield every passage with pass time ≤ ``until``, in order."""
         span_s = (until - self._now).total_seconds()
         if span_s > 0:
-            arrivals = self._poisson(span_s * self._rate_per_s)
+            arrivals = poisson(self._rng, span_s * self._rate_per_s)
             for _ in range(arrivals):
                 at = self._now + timedelta(seconds=self._rng.uniform(0, span_s))
                 self.start_trip(self.new_vehicle(), at)
             self._now = until
         while self._events and self._events[0].at <= until:
             yield heapq.heappop(self._events).item
-
-    def _poisson(self, lam: float) -> int:
-        if lam <= 0:
-            return 0
-        if lam > 50:
-            return max(0, round(self._rng.gauss(lam, lam**0.5)))
-        k, p, threshold = 0, 1.0, pow(2.718281828459045, -lam)
-        while True:
-            p *= self._rng.random()
-            if p <= threshold:
-                return k
-            k += 1

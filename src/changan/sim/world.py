@@ -24,6 +24,7 @@ from changan.kit.clock import LOCAL_TZ
 from changan.network import Network, SiteKind, VehicleGroup, vehicle_group
 from changan.sim import inject
 from changan.sim.camera import LATE_AFTER_S, DeviceTruth, delivery_delay_s, draw_devices, read
+from changan.sim.draws import poisson
 from changan.sim.population import Population, Vehicle
 from changan.sim.scenario import Scenario
 
@@ -212,7 +213,7 @@ class _World:
         rng = self.rng
         edges = sorted(self.edge_length)
         span_h = self.s.duration_h
-        for n in range(_poisson(rng, c.episodes_per_day * span_h / 24)):
+        for n in range(poisson(rng, c.episodes_per_day * span_h / 24)):
             first = rng.choice(edges)
             stretch = [first]
             road = self.edge_road[first]
@@ -296,7 +297,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         hour_end = min(end, (t + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
         span = (hour_end - t).total_seconds()
         lam = per_profile_unit * profile[t.astimezone(LOCAL_TZ).hour] * span / 3600
-        for _ in range(_poisson(rng, lam)):
+        for _ in range(poisson(rng, lam)):
             v = w.population.draw(t.astimezone(LOCAL_TZ).hour)
             vehicles.append(v)
             w.drive(len(vehicles) - 1, v, t + timedelta(seconds=rng.uniform(0, span)))
@@ -507,16 +508,3 @@ def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
         if (met := w.coach_trips_waited + len(w.coach_ban_violations))
         else None,
     }
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 50:
-        return max(0, round(rng.gauss(lam, lam**0.5)))
-    k, p, threshold = 0, 1.0, pow(2.718281828459045, -lam)
-    while True:
-        p *= rng.random()
-        if p <= threshold:
-            return k
-        k += 1
