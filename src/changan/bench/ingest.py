@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from changan.auth.principal import SYSTEM
-from changan.devices.service import add_device, add_platform_key, authenticate_key
+from changan.devices.service import add_platform_key, authenticate_key, import_devices
 from changan.ingest.service import ingest_native
 from changan.kit.clock import utc_now
 from changan.kit.migrate import upgrade
@@ -83,8 +83,10 @@ def _setup(url: str, var_dir: Path, network: Network) -> tuple[AppContext, str]:
     upgrade(url)
     ctx = AppContext.build(Settings(database_url=url, var_dir=var_dir), utc_now, network)
     with ctx.uow() as session:
-        for i, site in enumerate(sorted(network.sites)[:20]):
-            add_device(session, SYSTEM, network, device_id=f"bench-{i}", site_id=site, now=utc_now())
+        rows: list[dict[str, object]] = [
+            {"device_id": f"bench-{i}", "site_id": site} for i, site in enumerate(sorted(network.sites)[:20])
+        ]
+        import_devices(session, SYSTEM, network, rows, now=utc_now())
         key = add_platform_key(session, SYSTEM, name="bench", now=utc_now())
     return ctx, key
 

@@ -31,6 +31,24 @@ def add_device(
     now: datetime,
 ) -> tuple[Device, str]:
     """Register a device at a site; returns the device and its new ingest key (shown once)."""
+    device = _register(
+        session, actor, network, device_id=device_id, site_id=site_id, name=name, protocol=protocol, now=now
+    )
+    return device, _issue_key(session, name=f"device:{device_id}", device_id=device_id, now=now)
+
+
+def _register(
+    session: Session,
+    actor: Actor,
+    network: Network,
+    *,
+    device_id: str,
+    site_id: str,
+    name: str | None,
+    protocol: str,
+    now: datetime,
+) -> Device:
+    """Check and add one device, audited; no key (bulk imports post with a platform key)."""
     actor.require(Role.ADMIN, Role.MAINTAINER, action="登记设备")
     if not _DEVICE_ID.match(device_id):
         msg = "设备编号须为 1–64 位字母、数字或 _.:-"
@@ -55,9 +73,8 @@ def add_device(
     )
     session.add(device)
     session.flush()
-    key = _issue_key(session, name=f"device:{device_id}", device_id=device_id, now=now)
     record(session, actor, "device.create", f"device:{device_id}", now=now, detail={"site_id": site_id})
-    return device, key
+    return device
 
 
 def import_devices(
@@ -65,7 +82,8 @@ def import_devices(
 ) -> tuple[int, int, list[str]]:
     """Register many devices (e.g. a simulator's ``devices.jsonl``); returns (added, already known, errors).
 
-    Each error names the line and the field. Known devices are left as they are.
+    Each error names the line and the field. Known devices are left as they are. No per-device
+    keys are issued: such devices post through a platform key.
     """
     actor.require(Role.ADMIN, Role.MAINTAINER, action="批量登记设备")
     added = known = 0
@@ -80,12 +98,13 @@ def import_devices(
             known += 1
             continue
         try:
-            add_device(
+            _register(
                 session,
                 actor,
                 network,
                 device_id=device_id,
                 site_id=site_id,
+                name=None,
                 protocol=str(row.get("protocol", "json")),
                 now=now,
             )

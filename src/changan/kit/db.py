@@ -106,12 +106,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _readonly(conn: Any) -> bool:
+    return bool(conn.get_execution_options().get("changan_readonly", False))
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the write lock up front (no failed lock upgrade under
     # concurrency); read-only sessions begin deferred so they never queue
     # behind writers (WAL readers see the last committed snapshot).
-    readonly = conn.get_execution_options().get("changan_readonly", False)
-    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if _readonly(conn) else "BEGIN IMMEDIATE")
 
 
 class _WriterQueue:
@@ -131,13 +134,13 @@ class _WriterQueue:
         self._path = path
 
     def begin(self, conn: Any) -> None:
-        if conn.get_execution_options().get("changan_readonly", False):
-            conn.exec_driver_sql("BEGIN")
+        if _readonly(conn):
+            _sqlite_begin(conn)
             return
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _sqlite_begin(conn)
         except BaseException:
             os.close(fd)
             raise

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from changan.auth.models import User
 from changan.auth.principal import SYSTEM
 from changan.auth.service import create_user
-from changan.devices.models import Device
-from changan.devices.service import add_device, add_platform_key
+from changan.devices.service import add_platform_key, import_devices
 from changan.dispatch.service import first_station_ahead
 from changan.kit.clock import Clock
 from changan.kit.logging import get_logger
@@ -68,12 +67,10 @@ def prepare(ctx: AppContext, sim: TrafficSim, *, watched_count: int = 6) -> Demo
                 display_name={"commander": "值班指挥长", "officer": "执法站民警"}.get(username),
                 now=now,
             )
-        known = set(session.scalars(select(Device.device_id)))
-        for site_id in sorted(ctx.network.sites):
-            if device_id_for(site_id) not in known:
-                add_device(
-                    session, SYSTEM, ctx.network, device_id=device_id_for(site_id), site_id=site_id, now=now
-                )
+        rows: list[dict[str, object]] = [
+            {"device_id": device_id_for(site_id), "site_id": site_id} for site_id in sorted(ctx.network.sites)
+        ]
+        import_devices(session, SYSTEM, ctx.network, rows, now=now)  # devices already known are kept
         key = add_platform_key(session, SYSTEM, name=f"demo-sim-{int(time.time())}", now=now)
         watched: list[str] = []
         for _ in range(watched_count):

@@ -38,11 +38,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from changan.alerts.models import Alert
 from changan.auth.principal import SYSTEM
-from changan.devices.service import active_sites, add_device, add_platform_key, authenticate_key
+from changan.devices.service import active_sites, add_platform_key, authenticate_key, import_devices
 from changan.dispatch.models import Task
 from changan.engine.models import Detection
 from changan.engine.runtime import Engine
@@ -146,10 +147,13 @@ def run(
 def _setup(ctx: AppContext, outcome: Outcome) -> str:
     now = ctx.clock()
     with ctx.uow() as session:
-        for device in outcome.devices.values():
-            add_device(
-                session, SYSTEM, ctx.network, device_id=device.device_id, site_id=device.site_id, now=now
-            )
+        rows: list[dict[str, object]] = [
+            {"device_id": d.device_id, "site_id": d.site_id} for d in outcome.devices.values()
+        ]
+        _added, _known, errors = import_devices(session, SYSTEM, ctx.network, rows, now=now)
+        if errors:
+            msg = f"simulated devices do not fit the network: {errors[0]}"
+            raise RuntimeError(msg)
         for entry in outcome.watchlist:
             create_entry(session, SYSTEM, EntryCreate.model_validate(entry), now=now)
         return add_platform_key(session, SYSTEM, name="evaluate", now=now)
@@ -158,8 +162,6 @@ def _setup(ctx: AppContext, outcome: Outcome) -> str:
 def _replay(
     ctx: AppContext, outcome: Outcome, secret: str, clock: FakeClock, progress: Progress | None
 ) -> None:
-    import orjson
-
     with ctx.reader() as session:
         key = authenticate_key(session, secret)
     engine = Engine(ctx.factory, ctx.network, clock=clock)
