@@ -40,6 +40,8 @@ class TestWorld:
         assert st["read_right_share"] == pytest.approx(cam.read_right, rel=0.01)
         assert st["misread_share"] == pytest.approx(cam.misread, rel=0.10)
         assert st["delivered_5s_share"] == pytest.approx(cam.delivered_5s, rel=0.02)
+        late = 1 - cam.delivered_5s - cam.delivered_5min
+        assert st["late_over_5min_share"] == pytest.approx(late, rel=0.05)
         mix = expected_class_mix(outcome.scenario)
         assert st["class_mix"]["small_car"] == pytest.approx(mix["small_car"], rel=0.05)
 

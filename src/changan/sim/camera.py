@@ -38,36 +38,67 @@ class Read:
 
 
 def draw_devices(
-    site_ids: list[str], spec: CameraSpec, rng: random.Random, start: datetime, end: datetime
+    site_times: dict[str, list[datetime]], spec: CameraSpec, rng: random.Random
 ) -> dict[str, DeviceTruth]:
-    """Two cameras per site (-C1 reads, -C2 only duplicates); clocks and outages per device."""
+    """Two cameras per site (-C1 reads, -C2 only duplicates); clocks and outages per device.
+
+    ``site_times`` holds, per site, the sorted true times of the passages there. Outages are
+    placed over the traffic a device actually sees: each covers a run of consecutive passages
+    (and lasts at most ``late_max_s`` - 5 min), and together they hold back the configured
+    late share of that device's passages, so the published share holds whatever the traffic's
+    shape through the day (quiet nights, peaks, busy and quiet sites).
+    """
     devices: dict[str, DeviceTruth] = {}
-    span_s = (end - start).total_seconds()
     late_share = max(0.0, 1 - spec.delivered_5s - spec.delivered_5min)
-    for site_id in site_ids:
+    longest_s = max(1.0, spec.late_max_s - LATE_AFTER_S - 30)
+    for site_id in sorted(site_times):
+        times = site_times[site_id]
         for suffix in ("C1", "C2"):
             offset = drift = 0.0
             if rng.random() < spec.clock_off_device_share:
                 offset = rng.uniform(spec.clock_off_min_s, spec.clock_off_max_s) * rng.choice((-1, 1))
                 if rng.random() < spec.drifting_share_of_off:
                     drift = rng.uniform(-spec.drift_max_s_per_h, spec.drift_max_s_per_h)
-            # Outages: every device is out for late_share of the time, in pieces of random length and
-            # place, so that about late_share of its reads arrive in bursts more than 5 minutes late.
-            budget = late_share * span_s
-            outages = []
-            while budget > 0.5:
-                length = min(budget, rng.uniform(0.5, spec.late_max_s - LATE_AFTER_S))
-                begin = start + timedelta(seconds=rng.uniform(0, max(0.0, span_s - length)))
-                outages.append((begin, begin + timedelta(seconds=length)))
-                budget -= length
             devices[f"{site_id}-{suffix}"] = DeviceTruth(
                 device_id=f"{site_id}-{suffix}",
                 site_id=site_id,
                 clock_offset_s=round(offset, 3),
                 drift_s_per_h=round(drift, 3),
-                outages=tuple(sorted(outages)),
+                outages=_outages(times, late_share, longest_s, rng),
             )
     return devices
+
+
+def _outages(
+    times: list[datetime], share: float, longest_s: float, rng: random.Random
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Outage windows covering about ``share`` of the passages at ``times`` (stochastic rounding)."""
+    n = len(times)
+    wanted = share * n
+    target = int(wanted) + (1 if rng.random() < wanted - int(wanted) else 0)
+    covered = [False] * n
+    outages: list[tuple[datetime, datetime]] = []
+    tries = 0
+    while target > 0 and tries < 200:
+        tries += 1
+        i = rng.randrange(n)
+        if covered[i]:
+            continue
+        limit = rng.uniform(30.0, longest_s)
+        j = i
+        while (
+            j + 1 < n
+            and j + 1 - i < target
+            and not covered[j + 1]
+            and (times[j + 1] - times[i]).total_seconds() < limit
+        ):
+            j += 1
+        for k in range(i, j + 1):
+            covered[k] = True
+        target -= j + 1 - i
+        # the window ends just after its last passage: the device is back before the next one
+        outages.append((times[i], times[j] + timedelta(milliseconds=1)))
+    return tuple(sorted(outages))
 
 
 LATE_AFTER_S = 300.0  # a passage held in an outage arrives more than 5 minutes late

@@ -11,10 +11,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from changan.sim.driver import DriverShift
 from changan.sim.population import SERIAL, Vehicle
 
 if TYPE_CHECKING:
     from changan.sim.world import _World
+
 
 FATIGUE_S = 4 * 3600  # 疲劳驾驶: more than 4 h of continuous driving …
 REST_S = 20 * 60  # … without a rest of at least 20 minutes
@@ -198,17 +200,18 @@ def long_haul(
         index = len(vehicles) - 1
         t = start + timedelta(seconds=rng.uniform(0, 1800))
         chain_start = t
-        driven_since_rest = 0.0
+        # A compliant driver rests at the first service area after 2.5–3.5 h at the wheel; the
+        # fatigued one drives past them all (trips are chained with short stops only).
+        shift = None if fatigued else DriverShift(rest_after_s=rng.uniform(2.5 * 3600, 3.5 * 3600))
         ids: list[int] = []
         while (t - chain_start).total_seconds() < 5.5 * 3600:
-            trip = w.drive(index, truck, t)
+            trip = w.drive(index, truck, t, shift=shift)
             last = w.passage_time(trip[-1])
-            driven = (last - t).total_seconds()
-            driven_since_rest += driven
             ids.extend(trip)
-            if not fatigued and driven_since_rest > FATIGUE_S - 5400:
-                pause = rng.uniform(REST_S + 60, REST_S + 1800)  # a proper rest at a service area
-                driven_since_rest = 0.0
+            if shift is not None and shift.driven_s > FATIGUE_S - 1800:
+                # no service area on the way: the rest is taken where the trip ends
+                pause = rng.uniform(REST_S + 60, REST_S + 1800)
+                shift.driven_s = 0.0
             else:
                 pause = rng.uniform(60, 600)  # a short stop only
             t = last + timedelta(seconds=pause)

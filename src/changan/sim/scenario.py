@@ -266,7 +266,13 @@ class LaneSpec(_Strict):
     """Lane use. Lanes are numbered from the left in the direction of travel (GA/T 1400 LaneNo); the
     emergency lane (应急车道) is reported as lanes + 1, an assumption (devices differ; unconfirmed)."""
 
-    car_left_share: Share = Field(default=0.3, description="cars in the leftmost (overtaking) lane")
+    car_left_share: Share = Field(
+        default=0.3,
+        description="cars in the leftmost (overtaking) lane, on average: faster cars are likelier there",
+    )
+    heavy_overtake_share: Share = Field(
+        default=0.05, description="trucks and coaches seen overtaking in the left lane of two lanes"
+    )
     heavy_middle_share: Share = Field(
         default=0.25, description="trucks and coaches in the middle of three lanes"
     )

@@ -13,6 +13,7 @@ actually read right and delivered.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -21,10 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from changan.kit.clock import LOCAL_TZ
-from changan.network import Network, SiteKind, VehicleGroup, vehicle_group
+from changan.network import Network, NodeKind, SiteKind, VehicleGroup, vehicle_group
 from changan.sim import inject
 from changan.sim.camera import LATE_AFTER_S, DeviceTruth, delivery_delay_s, draw_devices, read
 from changan.sim.draws import poisson
+from changan.sim.driver import DriverShift
 from changan.sim.population import Population, Vehicle
 from changan.sim.scenario import Scenario
 
@@ -82,6 +84,8 @@ class _World:
         self.trips: dict[int, list[int]] = {}
         self.coach_ban_violations: dict[int, list[int]] = {}  # trip → its passages inside the ban
         self.coach_trips_waited = 0
+        self.coach_waits_at_service_area = 0
+        self.service_areas = {n.id for n in network.nodes.values() if n.kind == NodeKind.SERVICE_AREA}
         self.time_of: dict[int, datetime] = {}
         self.site_of: dict[int, str] = {}
         self.tracked: set[str] = set()  # vehicle keys whose node times are kept
@@ -101,47 +105,75 @@ class _World:
         at: datetime,
         entry: str | None = None,
         lanes: str = "normal",
+        shift: DriverShift | None = None,
     ) -> list[int]:
-        """Send a vehicle on a trip from ``entry`` (random if None); returns its true passage ids."""
+        """Send a vehicle on a trip from ``entry`` (random if None); returns its true passage ids.
+
+        With a ``shift``, the driver rests at the first service area reached once the shift says a
+        rest is due. A coach that would run into the 02:00–05:00 ban waits it out at the last
+        service area before it (or at its origin when there is none, or the trip starts in it).
+        """
         rng = self.rng
         site_id = entry or rng.choice(self.entry_sites)
         ahead = self.downstream[site_id]
         trip = next(self.trip_ids)
         group = vehicle_group(vehicle.vehicle_class)
-        stops: list[tuple[str, datetime, int, float]] = [(site_id, at, self._limit_at(site_id, group), 1.0)]
+        # stops: (site, time, limit, congestion factor, index of the path node it is at)
+        stops: list[tuple[str, datetime, int, float, int]] = [
+            (site_id, at, self._limit_at(site_id, group), 1.0, 0)
+        ]
         nodes: list[tuple[str, datetime]] = []
         if ahead:
             dest = rng.choice(ahead)
             path = self.net.path(site_id, dest)
             t = at
-            track = vehicle.key in self.tracked
-            if track:
-                nodes.append((path[0], at))
+            nodes.append((path[0], at))
             for i in range(1, len(path)):
                 edge = (path[i - 1], path[i])
                 factor = self._congestion(edge, t)
-                t += timedelta(seconds=self.edge_length[edge] / (vehicle.speed_kmh * factor / 3.6))
-                if track:
-                    nodes.append((path[i], t))
+                leg_s = self.edge_length[edge] / (vehicle.speed_kmh * factor / 3.6)
+                t += timedelta(seconds=leg_s)
+                if shift is not None:
+                    shift.driven_s += leg_s
+                    if shift.driven_s >= shift.rest_after_s and path[i] in self.service_areas:
+                        pause = rng.uniform(shift.rest_min_s, shift.rest_max_s)
+                        shift.rests.append((path[i], t, pause))
+                        shift.driven_s = 0.0
+                        nodes.append((path[i], t))  # arrives, rests, leaves
+                        t += timedelta(seconds=pause)
+                nodes.append((path[i], t))
                 heading = path[i + 1] if i + 1 < len(path) else None
                 sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
                 limit = self.edge_limit[edge][group]
-                stops.extend((sid, t, limit, factor) for sid in sids)
+                stops.extend((sid, t, limit, factor, len(nodes) - 1) for sid in sids)
         banned = vehicle.use == "公路客运" and any(self._in_coach_ban(s[1]) for s in stops)
         if banned and rng.random() < self.s.behaviour.coach_ban_compliance:
-            # The coach waits the ban out (聊城条例 Art. 37) and sets off after it ends.
-            shift = self._ban_end_after(at) - at + timedelta(seconds=rng.uniform(0, 1800))
-            stops = [(sid, t + shift, limit, factor) for sid, t, limit, factor in stops]
-            nodes = [(node, t + shift) for node, t in nodes]
+            # The coach waits the ban out (聊城条例 Art. 37) at the last service area before it,
+            # or at its origin, and goes on after it ends.
+            first = next(s[1] for s in stops if self._in_coach_ban(s[1]))
+            before = [
+                k
+                for k, (node, t) in enumerate(nodes)
+                if k > 0 and node in self.service_areas and t < first and not self._in_coach_ban(t)
+            ]
+            k = before[-1] if before and not self._in_coach_ban(at) else 0
+            wait_from = nodes[k][1] if nodes else at
+            delay = self._ban_end_after(wait_from) - wait_from + timedelta(seconds=rng.uniform(0, 1800))
+            # at the origin everything moves; at a service area, what comes after it
+            moved = 0 if k == 0 else k + 1
+            stops = [(sid, t + delay if n >= moved else t, lim, f, n) for sid, t, lim, f, n in stops]
+            nodes = nodes[:moved] + [(node, t + delay) for node, t in nodes[moved:]]
+            if k > 0:
+                self.coach_waits_at_service_area += 1
             banned = False
             self.coach_trips_waited += 1
+        if nodes and vehicle.key in self.tracked:
+            self.node_times.setdefault(vehicle.key, []).extend(nodes)
         ids = [
             self._pass(vehicle_index, vehicle, sid, t, trip, limit, self._lane(vehicle, sid, lanes), factor)
-            for sid, t, limit, factor in stops
+            for sid, t, limit, factor, _node in stops
         ]
         self.trips[trip] = ids
-        if nodes:
-            self.node_times.setdefault(vehicle.key, []).extend(nodes)
         if banned:
             self.coach_ban_violations[trip] = [
                 pid for pid, stop in zip(ids, stops, strict=True) if self._in_coach_ban(stop[1])
@@ -178,11 +210,19 @@ class _World:
         if policy == "left":
             return 1
         if v.vehicle_class.startswith(("H", "Q", "K1", "K2")):
-            # heavy vehicles keep right; on three lanes some use the middle one, never the leftmost
-            return n - 1 if n >= 3 and self.rng.random() < spec.heavy_middle_share else n
+            # heavy vehicles keep right; on three lanes some use the middle one, never the leftmost;
+            # on two lanes they overtake, briefly, in the left one
+            if n >= 3:
+                return n - 1 if self.rng.random() < spec.heavy_middle_share else n
+            return 1 if n == 2 and self.rng.random() < spec.heavy_overtake_share else n
         if n <= 1:
             return 1
-        return 1 if self.rng.random() < spec.car_left_share else self.rng.randint(2, n)
+        # Overtaking: the faster a car is for its class, the likelier it is in the left lane.
+        # 2Φ(z) has mean 1 over the class's speed spread, so car_left_share stays the average.
+        cls = self.s.traffic.classes.get(v.kind)
+        z = (v.speed_kmh - cls.speed_mean_kmh) / cls.speed_sd_kmh if cls and cls.speed_sd_kmh > 0 else 0.0
+        p_left = min(1.0, spec.car_left_share * (1 + math.erf(z / math.sqrt(2))))
+        return 1 if self.rng.random() < p_left else self.rng.randint(2, n)
 
     def break_down(self, ids: list[int], k: int) -> int:
         """The vehicle of the trip ``ids`` (the last one driven) breaks down at its k-th passage: seen there
@@ -315,9 +355,11 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
     w.labels += inject.long_haul(w, vehicles, start, fatigued=False, count=scenario.inject.rested_long_haul)
 
     w.passages.sort(key=lambda p: (p[3], p[0]))
-    # Trips that start near the end run on past it: devices live (and fail) until the last passage.
-    last = w.passages[-1][3] if w.passages else end
-    devices = draw_devices(sorted(network.sites), scenario.camera, rng, start, max(end, last))
+    # Devices fail over the traffic they see (trips that start near the end run on past it).
+    site_times: dict[str, list[datetime]] = {s: [] for s in network.sites}
+    for p in w.passages:
+        site_times[p[2]].append(p[3])
+    devices = draw_devices(site_times, scenario.camera, rng)
     reports: list[Report] = []
     outcomes: Counter[str] = Counter()
     read_right: set[int] = set()
@@ -504,6 +546,7 @@ def _stats(o: Outcome, w: _World, outcomes: Counter[str]) -> dict[str, Any]:
         "truth_cases": dict(sorted(Counter(c["kind"] for c in o.truth).items())),
         "congestion_episodes": len(o.congestion),
         "congested_passage_share": round(len(w.congested) / max(1, o.true_passages), 4),
+        "coach_waits_at_service_area": w.coach_waits_at_service_area,
         "coach_ban_compliance": round(w.coach_trips_waited / met, 4)
         if (met := w.coach_trips_waited + len(w.coach_ban_violations))
         else None,
