@@ -4,10 +4,14 @@ from changan.alerts.models import Alert
 from changan.auth.models import ApiToken, AuditRecord, User
 from changan.devices.models import Device, DeviceKeyRow
 from changan.dispatch.models import Task
-from changan.engine.models import Detection, EngineState, VehicleStateRow
+from changan.engine.models import Detection, EngineSnapshot, EngineState
 from changan.kit.db import Base
 from changan.kit.outbox import OutboxMessage
+from changan.limits.models import SpeedLimit
 from changan.passages.models import DeadLetter, Passage
+from changan.policy.models import PolicyRow
+from changan.registry.models import RegistryRow
+from changan.violations.models import Violation
 from changan.watchlist.models import WatchlistEntry
 
 __all__ = [
@@ -19,11 +23,15 @@ __all__ = [
     "Detection",
     "Device",
     "DeviceKeyRow",
+    "EngineSnapshot",
     "EngineState",
     "OutboxMessage",
     "Passage",
+    "PolicyRow",
+    "RegistryRow",
+    "SpeedLimit",
     "Task",
     "User",
-    "VehicleStateRow",
+    "Violation",
     "WatchlistEntry",
 ]

@@ -16,6 +16,20 @@ from changan.web.context import AppContext
 log = get_logger(__name__)
 
 
+def engine_for(ctx: AppContext) -> Engine:
+    """The engine as the settings configure it."""
+    s = ctx.settings
+    return Engine(
+        ctx.factory,
+        ctx.network,
+        clock=ctx.clock,
+        batch_size=s.engine_batch_size,
+        lateness_s=s.engine_lateness_s,
+        snapshot_every_s=s.engine_snapshot_every_s,
+        detectors_config=s.engine_detectors,
+    )
+
+
 class Workers:
     def __init__(self, ctx: AppContext, *, engine: bool = True) -> None:
         self._ctx = ctx
@@ -25,9 +39,7 @@ class Workers:
     def start(self) -> None:
         ctx = self._ctx
         if self._with_engine:
-            engine = Engine(
-                ctx.factory, ctx.network, clock=ctx.clock, batch_size=ctx.settings.engine_batch_size
-            )
+            engine = engine_for(ctx)
             self._spawn("engine", lambda: engine.run(ctx.stop, idle_wait_s=ctx.settings.engine_idle_wait_s))
         self._spawn("outbox", self._outbox_loop)
 

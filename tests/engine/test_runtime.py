@@ -86,7 +86,7 @@ class TestEndToEnd:
         )
         assert alert.reason == "布控比中：盗抢"
         assert det.detector == "watchlist"
-        assert det.version == 1
+        assert det.version == 3
         assert det.vehicle_key == "02:鲁P12345"
         assert det.evidence == [alert.passage_seq]
         assert det.thresholds == {"match": "exact", "plate_class_required": True}

@@ -28,7 +28,7 @@ class Alert(Base):
     passage_seq: Mapped[int] = mapped_column(BigInteger)
     pass_time: Mapped[datetime] = mapped_column(UTCDateTime)
     images: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | closed | withdrawn
     jurisdiction: Mapped[str] = mapped_column(String(12), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,14 +11,11 @@ from sqlalchemy.orm import Session
 from changan.alerts.models import Alert
 from changan.auth.principal import Actor, Role
 from changan.auth.scope import within
-from changan.engine.state import Finding
+from changan.engine.sighting import Finding
 from changan.kit.errors import NotFound
 from changan.kit.ids import derived_id
 from changan.kit.outbox import enqueue
 from changan.passages.models import Passage
-
-# Policy (first version): which detectors raise an alert, and its title.
-ALERT_POLICY: dict[str, str] = {"watchlist": "布控比中"}
 
 READERS = (Role.COMMANDER, Role.OFFICER, Role.ANALYST, Role.APPROVER, Role.AUDITOR, Role.READONLY)
 
@@ -29,16 +26,17 @@ def raise_alert(
     detection_id: str,
     passage: Passage,
     *,
+    title: str,
+    priority: int,
     jurisdiction: str,
     now: datetime,
 ) -> Alert | None:
-    """Create the alert for a detection; None if the policy raises none or it already exists."""
-    if finding.detector not in ALERT_POLICY:
-        return None
+    """Create the alert for a detection the policy says to alert on; None if it already exists."""
     alert_id = derived_id("alert", detection_id)
     if session.get(Alert, alert_id) is not None:
         return None
     payload = finding.payload
+    detail = payload.get("reason") or payload.get("title_zh") or ""
     alert = Alert(
         id=alert_id,
         detection_id=detection_id,
@@ -46,8 +44,8 @@ def raise_alert(
         vehicle_key=finding.vehicle_key,
         plate_no=passage.plate_no,
         plate_class=passage.plate_class,
-        priority=int(payload.get("priority", 50)),
-        reason=f"{ALERT_POLICY[finding.detector]}：{payload.get('reason', '')}",
+        priority=int(payload.get("priority", priority)),
+        reason=(f"{title}：{detail}" if detail and detail != title else title)[:256],
         entry_id=payload.get("entry_id"),
         site_id=passage.site_id,
         heading=passage.heading,
@@ -63,6 +61,20 @@ def raise_alert(
     session.flush()
     enqueue(session, "alert.created", f"alert.created:{alert.id}", alert_summary(alert), now=now)
     return alert
+
+
+def withdraw_alerts(session: Session, detection_ids: list[str], *, now: datetime) -> int:
+    """A retracted detection withdraws its open alert (a late passage showed it was wrong)."""
+    if not detection_ids:
+        return 0
+    alerts = list(
+        session.scalars(select(Alert).where(Alert.detection_id.in_(detection_ids), Alert.status == "open"))
+    )
+    for alert in alerts:
+        alert.status = "withdrawn"
+        alert.updated_at = now
+        enqueue(session, "alert.updated", f"alert.withdrawn:{alert.id}", alert_summary(alert), now=now)
+    return len(alerts)
 
 
 def alert_summary(alert: Alert) -> dict[str, Any]:

@@ -24,6 +24,7 @@ db_app = typer.Typer(help="数据库", no_args_is_help=True)
 users_app = typer.Typer(help="用户", no_args_is_help=True)
 devices_app = typer.Typer(help="设备", no_args_is_help=True)
 watchlist_app = typer.Typer(help="布控", no_args_is_help=True)
+registry_app = typer.Typer(help="车辆登记", no_args_is_help=True)
 engine_app = typer.Typer(help="检测引擎", no_args_is_help=True)
 bench_app = typer.Typer(help="性能测试", no_args_is_help=True)
 for sub, name in (
@@ -31,6 +32,7 @@ for sub, name in (
     (users_app, "users"),
     (devices_app, "devices"),
     (watchlist_app, "watchlist"),
+    (registry_app, "registry"),
     (engine_app, "engine"),
     (bench_app, "bench"),
 ):
@@ -192,8 +194,11 @@ def watchlist_add(
     plate_class: Annotated[str | None, typer.Option(help="号牌种类代码，如 02；不给则不限")] = None,
     priority: Annotated[int, typer.Option(min=0, max=100)] = 50,
     valid_until: Annotated[datetime | None, typer.Option(help="失效时间（ISO 8601，带时区）")] = None,
+    match_mode: Annotated[
+        str, typer.Option(help="exact 精确号牌；pattern 模糊（* 任意多位，? 一位），如 鲁P*8?5")
+    ] = "exact",
 ) -> None:
-    """添加布控。"""
+    """添加布控（精确号牌，或模糊模式）。"""
     from pydantic import ValidationError
 
     from changan.watchlist.schemas import EntryCreate
@@ -208,6 +213,7 @@ def watchlist_add(
             reason=reason,
             priority=priority,
             valid_until=valid_until,
+            match_mode=match_mode,  # checked by the model
         )
     except ValidationError as exc:
         err = exc.errors()[0]
@@ -218,7 +224,8 @@ def watchlist_add(
             entry = create_entry(session, _cli_actor(), data, now=utc_now())
     except ChanganError as exc:
         _fail(exc)
-    console.print(f"已布控 {entry.plate_no}（编号 {entry.id}）")
+    kind = "模糊布控" if entry.match_mode == "pattern" else "已布控"
+    console.print(f"{kind} {entry.plate_no}（编号 {entry.id}）")
 
 
 @watchlist_app.command("list")
@@ -266,10 +273,106 @@ def watchlist_revoke(entry_id: str) -> None:
     console.print(f"已撤销布控 {entry.plate_no}（编号 {entry.id}）")
 
 
+@registry_app.command("import")
+def registry_import(
+    path: Path,
+    source: Annotated[str | None, typer.Option(help="数据来源名称，默认为文件名")] = None,
+    errors: Annotated[
+        Path | None, typer.Option(help="问题清单（CSV）写到哪里，默认为 FILE.errors.csv")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv、json 或 parquet；默认按扩展名")] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV 编码；默认自动识别 UTF-8 / GB18030")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="每批写入的条数")] = 1_000,
+) -> None:
+    """导入车辆登记（CSV、JSON Lines、Parquet；中文或英文表头）。可重复导入：相同的行不改写。
+
+    拒收的行与被忽略的值写入问题清单；有拒收行时退出码为 1。
+    """
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from changan.registry.service import import_file
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"导入 {path.name}", total=None)
+            report = import_file(
+                ctx.uow,
+                _cli_actor(),
+                path,
+                clock=utc_now,
+                source=source,
+                fmt=fmt,
+                encoding=encoding,
+                batch_size=batch,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except ChanganError as exc:
+        _fail(exc)
+    console.print(
+        f"读取 {report.rows:,} 行：接收 {report.accepted:,}（新增 {report.inserted:,}，更新 {report.updated:,}，"
+        f"未变 {report.unchanged:,}，文件内重复 {report.duplicates:,}），拒收 {report.rejected:,}，"
+        f"警告 {len(report.warnings):,}"
+    )
+    if report.ignored_columns:
+        console.print(f"已忽略的列：{'、'.join(report.ignored_columns)}")
+    target = errors or path.with_name(path.name + ".errors.csv")
+    report.write_issues(target)
+    console.print(f"问题清单（{len(report.issues):,} 条）已写入 {target}")
+    for issue in report.issues[:10]:
+        colour = "red" if issue.severity == "error" else "yellow"
+        console.print(f"[{colour}]第 {issue.row} 行 {issue.field}：{issue.reason}[/{colour}]")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@registry_app.command("show")
+def registry_show(
+    vehicle_key: str,
+    purpose: Annotated[str, typer.Option(help="查询用途（记入审计日志）")] = "命令行核查",
+    case_no: Annotated[str | None, typer.Option(help="案件编号")] = None,
+) -> None:
+    """显示一辆车的登记信息（车辆标识如 02:鲁P12345；记入审计日志）。"""
+    from rich.table import Table
+
+    from changan.registry.schemas import RegistryOut
+    from changan.registry.service import lookup
+    from changan.web.context import AppContext
+
+    ctx = AppContext.build(_settings(), utc_now)
+    try:
+        with ctx.uow() as session:
+            row = lookup(session, _cli_actor(), vehicle_key, purpose=purpose, case_no=case_no, now=utc_now())
+            out = RegistryOut.of(row) if row is not None else None
+    except ChanganError as exc:
+        _fail(exc)
+    if out is None:
+        console.print(f"[yellow]{vehicle_key} 不在登记库中[/yellow]")
+        raise typer.Exit(1)
+    table = Table(title=f"车辆登记 {out.vehicle_key}", show_header=False)
+    for label, value in (
+        ("号牌号码", out.plate_no),
+        ("号牌种类", f"{out.plate_class} {out.plate_class_zh or ''}"),
+        ("车辆类型", out.vehicle_class),
+        ("使用性质", out.use),
+        ("车身颜色", f"{out.body_colour} {out.body_colour_zh}" if out.body_colour else None),
+        ("品牌", out.brand),
+        ("型号", out.model),
+        ("所有人/运营单位", out.operator),
+        ("来源", out.source),
+        ("更新时间", out.updated_at.isoformat(timespec="seconds")),
+    ):
+        table.add_row(label, value or "—")
+    console.print(table)
+
+
 @engine_app.command("run")
 def engine_run() -> None:
     """单独运行检测引擎（生产部署：与 Web 进程分开）。"""
-    from changan.engine.runtime import Engine
+    from changan.engine.detectors.base import ConfigError
+    from changan.runtime import engine_for
     from changan.web.context import AppContext
 
     s = _settings()
@@ -277,9 +380,12 @@ def engine_run() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Engine(ctx.factory, ctx.network, clock=ctx.clock, batch_size=s.engine_batch_size).run(
-        stop, idle_wait_s=s.engine_idle_wait_s
-    )
+    try:
+        engine = engine_for(ctx)
+    except ConfigError as exc:
+        console.print(f"[red]配置错误：{exc}[/red]")
+        raise typer.Exit(2) from None
+    engine.run(stop, idle_wait_s=s.engine_idle_wait_s)
 
 
 @app.command()
@@ -481,10 +587,11 @@ def evaluate(
         "召回率",
         "F1",
         "每百万误报",
-        "时延中位(秒)",
-        "时延P95(秒)",
+        "暂定时延中位(秒)",
+        "暂定时延P95(秒)",
+        "确定时延中位(秒)",
     ):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "检测器", overflow="fold")
 
     def fmt(x: object) -> str:
         return "—" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
@@ -502,14 +609,93 @@ def evaluate(
             fmt(d["false_positives_per_million"]),
             fmt(d["delay_median_s"]),
             fmt(d["delay_p95_s"]),
+            fmt(d["settled_delay_median_s"]),
         )
-    console.print(table)
+    Console(width=max(console.width, 150)).print(table)
+    la = result["lookalike"]
+    console.print(
+        f"布控形近字符疑似比中：误识案例 {la['cases']}，检出 {la['found']}（召回 {fmt(la['recall'])}），"
+        f"疑似比中 {la['possible_hits']} 条，其中误报 {la['false_possible_hits']}"
+        f"（每十万过车 {fmt(la['false_per_100k_passages'])}）"
+    )
+    if result["not_scored"]:
+        console.print(f"不计分的提示类检出：{result['not_scored']}")
     d = result["dispatch"]
     console.print(
         f"拦截调度：指令 {d['tasks']} 条，车辆到站 {d['reached']}，未到站 {d['not_reached']}；"
         f"提前量中位 {fmt(d['lead_median_s'])} 秒，≥5 分钟占 {fmt(d['lead_at_least_5min_share'])}，"
         f"按拦截模型预计拦下 {fmt(d['expected_stop_rate'])}"
     )
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    console.print(f"结果已写入 {out}")
+
+
+@bench_app.command("engine")
+def bench_engine(
+    scenario: Annotated[str, typer.Option(help="内置场景名或 TOML 文件")] = "national-peak",
+    seed: Annotated[int, typer.Option(help="随机种子")] = 7,
+    minutes: Annotated[float | None, typer.Option(help="只模拟场景开头的这些分钟（默认整个场景）")] = None,
+    backend: Annotated[list[str] | None, typer.Option(help="端到端：sqlite 和/或 postgres")] = None,
+    pg_url: Annotated[str | None, typer.Option(help="PostgreSQL 服务器 URL（建临时库）")] = None,
+    batch_size: Annotated[int, typer.Option(min=100, help="引擎每个事务的过车数")] = 5000,
+    profile_passages: Annotated[int, typer.Option(min=0, help="剖析前多少条过车")] = 100_000,
+    out: Annotated[Path, typer.Option(help="JSON 结果文件")] = Path("bench-engine.json"),
+) -> None:
+    """检测引擎：内存中每秒过车、每条 CPU 秒、时延 p50/p99、每车状态字节；端到端（日志→检测→提交）。"""
+    import json
+
+    from rich.progress import Progress
+
+    from changan.bench.engine import run
+    from changan.network import Network
+    from changan.sim.scenario import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if minutes is not None:
+        sc = sc.model_copy(update={"duration_h": minutes / 60})
+    backends = backend or ["sqlite", "postgres"]
+    for b in backends:
+        if b not in ("sqlite", "postgres"):
+            console.print(f"[red]错误（backend）：未知后端 {b}，可用 sqlite、postgres[/red]")
+            raise typer.Exit(2)
+    network = Network.load_default()
+    with Progress(console=console) as progress:
+        tasks: dict[str, object] = {}
+
+        def report(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=1.0)
+            progress.update(tasks[stage], completed=fraction)  # type: ignore[arg-type]
+
+        result = run(
+            sc,
+            network,
+            seed,
+            backends=backends,
+            pg_url=pg_url,
+            batch_size=batch_size,
+            profile_passages=profile_passages,
+            progress=report,
+        )
+    m = result["memory"]
+    console.print(
+        f"场景 {sc.name}：{result['passages']:,} 条过车，检测器 {', '.join(m['detectors'])}\n"
+        f"内存中（单核）：{m['passages_per_s']:,.0f} 条/秒，每条 CPU {m['cpu_s_per_passage'] * 1e6:.1f} 微秒，"
+        f"时延 p50 {m['latency_p50_us']} 微秒 / p99 {m['latency_p99_us']} 微秒；"
+        f"跟踪车辆 {m['tracked_vehicles']:,}，每车状态 {m['bytes_per_tracked_vehicle']:,.0f} 字节"
+    )
+    for name, e in result["end_to_end"].items():
+        console.print(
+            f"端到端 {name}（每批 {e['batch_size']}）：{e['passages_per_s']:,.0f} 条/秒，"
+            f"引擎每条 CPU {e['engine_cpu_s_per_passage'] * 1e6:.1f} 微秒"
+        )
+    console.print("耗时最多的函数（剖析）：")
+    for row in result["profile_top"][:8]:
+        console.print(f"  {row['own_share'] * 100:5.1f}%  {row['function']}")
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"结果已写入 {out}")
 

@@ -63,6 +63,23 @@ class Settings(BaseSettings):
     engine_idle_wait_s: float = Field(
         default=0.2, gt=0, le=10, description="Engine sleep when the log is idle"
     )
+    engine_lateness_s: float = Field(
+        default=600,
+        ge=0,
+        le=6 * 3600,
+        description="Event-time lateness bound: a detection settles once the highest event time seen "
+        "is this far past its decisive passage",
+    )
+    engine_snapshot_every_s: float = Field(
+        default=300,
+        gt=0,
+        description="How often the engine saves its in-memory state (recovery replays "
+        "the log from the last snapshot)",
+    )
+    engine_detectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-detector thresholds, [engine_detectors.<name>] in TOML; unknown keys are refused",
+    )
     session_secret: str = Field(
         default="change-me-in-production", description="Secret for UI session cookies"
     )

@@ -189,8 +189,13 @@ def slow_and_broken_down(
 def long_haul(
     w: _World, vehicles: list[Vehicle], start: datetime, *, fatigued: bool, count: int
 ) -> list[dict[str, Any]]:
-    """Commercial drivers chaining trips for about 5 hours: with short breaks only (fatigued) or
-    with a rest of 20+ minutes before every 4 hours (compliant, labelled nothing)."""
+    """Commercial drivers chaining trips until 4¾ hours at the wheel, each trip starting where the last one
+    ended: with short stops only (fatigued), or resting 20–45 minutes at the first service area
+    after 2.5–3.5 hours at the wheel, or where a trip ends once 3.5 hours are reached (compliant).
+
+    The labels come from the physics, not from the intent: a driver is fatigued when a run of
+    driving (trips and stops shorter than 20 minutes, the stops not counted as driving) exceeds
+    4 hours, whichever kind of driver it is; the case holds the passages after the crossing."""
     rng = w.rng
     labels = []
     for n in range(count):
@@ -200,13 +205,25 @@ def long_haul(
         index = len(vehicles) - 1
         t = start + timedelta(seconds=rng.uniform(0, 1800))
         chain_start = t
-        # A compliant driver rests at the first service area after 2.5–3.5 h at the wheel; the
-        # fatigued one drives past them all (trips are chained with short stops only).
         shift = None if fatigued else DriverShift(rest_after_s=rng.uniform(2.5 * 3600, 3.5 * 3600))
+        log = DriverShift(rest_after_s=float("inf"))  # records the driving of either kind
+        driving: list[tuple[datetime, datetime]] = []  # intervals at the wheel
         ids: list[int] = []
-        while (t - chain_start).total_seconds() < 5.5 * 3600:
-            trip = w.drive(index, truck, t, shift=shift)
+        entry: str | None = None
+        # until 4¾ hours at the wheel in all (at most 9 hours on the road)
+        while (
+            sum((b - a).total_seconds() for a, b in driving) < 4.75 * 3600
+            and (t - chain_start).total_seconds() < 9 * 3600
+        ):
+            rests_before = len(shift.rests) if shift is not None else 0
+            trip = w.drive(index, truck, t, entry=entry, shift=shift if shift is not None else log, far=True)
             last = w.passage_time(trip[-1])
+            rests = (shift.rests if shift is not None else log.rests)[rests_before:]
+            begin = t
+            for _node, arrived, pause_s in rests:  # rests inside the trip split its driving
+                driving.append((begin, arrived))
+                begin = arrived + timedelta(seconds=pause_s)
+            driving.append((begin, last))
             ids.extend(trip)
             if shift is not None and shift.driven_s > FATIGUE_S - 1800:
                 # no service area on the way: the rest is taken where the trip ends
@@ -215,22 +232,66 @@ def long_haul(
             else:
                 pause = rng.uniform(60, 600)  # a short stop only
             t = last + timedelta(seconds=pause)
-        if fatigued:
-            over = [i for i in ids if (w.passage_time(i) - chain_start).total_seconds() > FATIGUE_S]
-            early = [i for i in ids if (w.passage_time(i) - chain_start).total_seconds() <= 3600]
+            entry = _entry_at(w, w.site_of[trip[-1]])
+        over = _over_four_hours(driving, ids, w)
+        if over:
+            crossed, after = over
+            early = [i for i in ids if w.passage_time(i) <= crossed]
             labels.append(
                 {
-                    "case": f"fatigue-{n}",
+                    "case": f"fatigue-{'f' if fatigued else 'c'}{n}",
                     "kind": "fatigue",
                     "vehicle_key": truck.key,
                     "plate_no": truck.plate_no,
                     "vehicle_kind": "heavy_truck",
-                    "injected": True,
-                    "passages": over,
-                    "decisive": [early, over],
+                    "injected": fatigued,
+                    "passages": after,
+                    "decisive": [early[-8:], after],
                 }
             )
     return labels
+
+
+def _entry_at(w: _World, site_id: str) -> str | None:
+    """Where the next trip of a chain starts: a site at the node where the last one ended."""
+    node = w.net.sites[site_id].node_id
+    here = sorted(
+        (s for s in w.entry_sites if w.net.sites[s].node_id == node), key=lambda s: (-len(w.downstream[s]), s)
+    )
+    # at a dead end (a border, the end of a road) the driver turns to the rest of the network
+    return here[0] if here and len(w.downstream[here[0]]) >= 5 else None
+
+
+def _over_four_hours(
+    driving: list[tuple[datetime, datetime]], ids: list[int], w: _World
+) -> tuple[datetime, list[int]] | None:
+    """The first run of driving over 4 h (stops under 20 min join a run but are not driving): the
+    moment 4 h of driving were crossed, and the passages of the run after that moment."""
+    driven = 0.0
+    prev_end: datetime | None = None
+    for begin, end in sorted(driving):
+        if prev_end is None or (begin - prev_end).total_seconds() >= REST_S:
+            driven = 0.0
+        length = (end - begin).total_seconds()
+        if driven + length > FATIGUE_S:
+            crossed = begin + timedelta(seconds=FATIGUE_S - driven)
+            run_end = _run_end(driving, end)
+            after = [i for i in ids if crossed < w.passage_time(i) <= run_end]
+            if after:
+                return crossed, after
+        driven += length
+        prev_end = end
+    return None
+
+
+def _run_end(driving: list[tuple[datetime, datetime]], from_end: datetime) -> datetime:
+    end = from_end
+    for begin, stop in sorted(driving):
+        if begin >= end and (begin - end).total_seconds() < REST_S:
+            end = stop
+        elif begin > end:
+            break
+    return end
 
 
 def _other(value: str, choices: str, rng: random.Random) -> str:

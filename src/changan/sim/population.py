@@ -16,6 +16,8 @@ from typing import Any
 from changan.sim.scenario import Scenario, VehicleClassSpec
 
 SERIAL = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # GA 36: no I, no O
+LOCAL_PREFIX = "鲁P"  # Liaocheng: the local registry holds every plate this office issued
+
 SHANDONG = [
     "鲁A",
     "鲁B",
@@ -96,22 +98,29 @@ class PlateOffice:
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
-        self._next: dict[str, int] = {}
+        self._next: dict[tuple[str, str], int] = {}
 
-    def issue(self, prefix: str, *, nev: bool) -> str:
-        counter = self._next.get(prefix)
-        if counter is None:
-            counter = self._rng.randrange(34**4, 34**5 // 2)  # somewhere inside the office's current series
-        self._next[prefix] = counter + 1
+    def issue(self, prefix: str, *, nev: bool, emergency: bool = False) -> str:
+        """The next plate of the office's series: ordinary (5 serial characters), small new-energy
+        (energy letter, one serial character, 4 digits) or emergency (4 serial characters + 应急);
+        each kind has its own series, so no plate is issued twice."""
+        kind = "nev" if nev else "emergency" if emergency else "ordinary"
+        counter = self._next.get((prefix, kind))
+        if counter is None:  # somewhere inside the office's current series
+            start, end = {"nev": (0, 300_000), "emergency": (34**3, 34**4 // 2)}.get(
+                kind, (34**4, 34**5 // 2)
+            )
+            counter = self._rng.randrange(start, end)
+        self._next[(prefix, kind)] = counter + 1
+        if nev:
+            return f"{prefix}{'DF'[counter % 2]}{SERIAL[(counter // 2) % 34]}{(counter // 68) % 10000:04d}"
         digits = []
         n = counter
-        for _ in range(5):
+        for _ in range(4 if emergency else 5):
             digits.append(SERIAL[n % 34])
             n //= 34
         serial = "".join(reversed(digits))
-        if nev:  # small NEV: energy letter, one letter/digit, four digits
-            return f"{prefix}{'DF'[counter % 2]}{serial[1]}{counter % 10000:04d}"
-        return prefix + serial
+        return f"{prefix}{serial}应急" if emergency else prefix + serial
 
 
 class Population:
@@ -135,19 +144,31 @@ class Population:
         o = self._s.origins
         r = self._rng.random() * (o.local + o.shandong + o.neighbours + o.far)
         if r < o.local:
-            return "鲁P"
+            return LOCAL_PREFIX
         if r < o.local + o.shandong:
             return self._rng.choice(SHANDONG)
         if r < o.local + o.shandong + o.neighbours:
             return self._rng.choice(NEIGHBOURS)
         return self._rng.choice(FAR)
 
+    def _registered(self, prefix: str) -> bool:
+        """Legitimately absent vehicles come from elsewhere (out-of-province, military, temporary
+        plates registered at other offices): the local office's own plates are all in the registry,
+        so a local plate it does not hold was never issued."""
+        o = self._s.origins
+        if prefix == LOCAL_PREFIX:
+            return True
+        elsewhere = 1 - o.local / (o.local + o.shandong + o.neighbours + o.far)
+        return self._rng.random() >= min(1.0, o.absent_from_registry / max(elsewhere, 1e-9))
+
     def _make(self, name: str, spec: VehicleClassSpec) -> Vehicle:
         rng = self._rng
-        nev = spec.code.startswith("K3") and rng.random() < self._s.traffic.nev_share
-        plate_class = "52" if nev else spec.plate_class
-        colour = "green" if nev else {"01": "yellow", "02": "blue"}.get(spec.plate_class, "white")
-        plate = self._office.issue(self._prefix(), nev=nev)
+        emergency = spec.use == "应急救援"  # rescue vehicles carry 应急 plates of the local office
+        nev = not emergency and spec.code.startswith("K3") and rng.random() < self._s.traffic.nev_share
+        plate_class = "52" if nev else "99" if emergency else spec.plate_class
+        colour = "green" if nev else {"01": "yellow", "02": "blue"}.get(plate_class, "white")
+        prefix = LOCAL_PREFIX if emergency else self._prefix()
+        plate = self._office.issue(prefix, nev=nev, emergency=emergency)
         brand_key = (
             "K1" if spec.code.startswith("K1") else "K2" if spec.code.startswith("K2") else spec.code[0]
         )
@@ -164,6 +185,6 @@ class Population:
             brand=brand,
             model=model,
             operator=rng.choice(OPERATORS) if spec.commercial else None,
-            registered=rng.random() >= self._s.origins.absent_from_registry,
+            registered=self._registered(prefix),
             speed_kmh=round(speed, 1),
         )

@@ -171,7 +171,8 @@ class OriginSpec(_Strict):
     far: Share = Field(default=0.08, description="the rest of China")
     absent_from_registry: Share = Field(
         default=0.02,
-        description="legitimate vehicles the local registry does not know (temporary, military…)",
+        description="legitimate vehicles the registry lookup does not know (out-of-province, temporary, "
+        "military): all from elsewhere, since every plate the local office issued is registered",
     )
 
 
@@ -231,6 +232,15 @@ class BehaviourSpec(_Strict):
     coach_ban_end_h: int = Field(default=5, ge=0, le=23, description="local hour the coach ban ends")
     coach_ban_compliance: Share = Field(
         default=0.95, description="coaches that wait out the ban (at the origin or a service area)"
+    )
+    dg_ban_start_h: int = Field(
+        default=0, ge=0, le=23, description="dangerous goods banned from (Shandong 2021; secondary source)"
+    )
+    dg_ban_end_h: int = Field(default=6, ge=0, le=23, description="… until this local hour")
+    dg_ban_compliance: Share = Field(
+        default=0.95,
+        description="dangerous-goods vehicles that do not enter in the banned hours; those already on "
+        "the road when it starts are escorted off (labelled escort, not an offence)",
     )
 
 

@@ -56,6 +56,8 @@ class Outcome:
     # for watchlisted vehicles: when they truly reached each node (judges the dispatch lead time)
     node_times: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
     congestion: list[dict[str, Any]] = field(default_factory=list)
+    # true passage id → vehicle key, for the watchlisted vehicles (scores look-alike possible hits)
+    watched_passages: dict[int, str] = field(default_factory=dict)
 
 
 Progress = Callable[[float], None]
@@ -84,6 +86,8 @@ class _World:
         self.trips: dict[int, list[int]] = {}
         self.coach_ban_violations: dict[int, list[int]] = {}  # trip → its passages inside the ban
         self.coach_trips_waited = 0
+        self.dg_ban_trips: dict[int, tuple[str, list[int]]] = {}  # trip → (entered | escort, passages)
+        self.dg_trips_waited = 0
         self.coach_waits_at_service_area = 0
         self.service_areas = {n.id for n in network.nodes.values() if n.kind == NodeKind.SERVICE_AREA}
         self.time_of: dict[int, datetime] = {}
@@ -106,11 +110,12 @@ class _World:
         entry: str | None = None,
         lanes: str = "normal",
         shift: DriverShift | None = None,
+        far: bool = False,
     ) -> list[int]:
         """Send a vehicle on a trip from ``entry`` (random if None); returns its true passage ids.
 
         With a ``shift``, the driver rests at the first service area reached once the shift says a
-        rest is due. A coach that would run into the 02:00–05:00 ban waits it out at the last
+        rest is due; ``far`` sends it to the farther third of the sites ahead. A coach that would run into the 02:00–05:00 ban waits it out at the last
         service area before it (or at its origin when there is none, or the trip starts in it).
         """
         rng = self.rng
@@ -124,7 +129,8 @@ class _World:
         ]
         nodes: list[tuple[str, datetime]] = []
         if ahead:
-            dest = rng.choice(ahead)
+            # long-haul drivers head for the farther third of what lies ahead
+            dest = rng.choice(ahead[len(ahead) * 2 // 3 :] if far else ahead)
             path = self.net.path(site_id, dest)
             t = at
             nodes.append((path[0], at))
@@ -143,9 +149,18 @@ class _World:
                         t += timedelta(seconds=pause)
                 nodes.append((path[i], t))
                 heading = path[i + 1] if i + 1 < len(path) else None
-                sids = self.gantries_at.get((path[i], heading), []) if heading else [dest]
+                if heading:
+                    sids = self.gantries_at.get((path[i], heading), [])
+                    watched = (path[i], heading)
+                else:
+                    # the destination site, when it watches the carriageway the vehicle is on (a
+                    # route with a turn can reach the node from the other side: then it is not seen)
+                    sids = [dest] if self.net.sites[dest].heading_node_id != path[i - 1] else []
+                    watched = edge
                 limit = self.edge_limit[edge][group]
-                stops.extend((sid, t, limit, factor, len(nodes) - 1) for sid in sids)
+                # the speed at a camera reflects the congestion there at the moment of passing
+                here = self._congestion(watched, t) if watched in self.edge_length else factor
+                stops.extend((sid, t, limit, here, len(nodes) - 1) for sid in sids)
         banned = vehicle.use == "公路客运" and any(self._in_coach_ban(s[1]) for s in stops)
         if banned and rng.random() < self.s.behaviour.coach_ban_compliance:
             # The coach waits the ban out (聊城条例 Art. 37) at the last service area before it,
@@ -161,12 +176,32 @@ class _World:
             delay = self._ban_end_after(wait_from) - wait_from + timedelta(seconds=rng.uniform(0, 1800))
             # at the origin everything moves; at a service area, what comes after it
             moved = 0 if k == 0 else k + 1
-            stops = [(sid, t + delay if n >= moved else t, lim, f, n) for sid, t, lim, f, n in stops]
+            stops = [
+                (sid, t + delay, lim, self._site_congestion(sid, t + delay), n)
+                if n >= moved
+                else (sid, t, lim, f, n)
+                for sid, t, lim, f, n in stops
+            ]
             nodes = nodes[:moved] + [(node, t + delay) for node, t in nodes[moved:]]
             if k > 0:
                 self.coach_waits_at_service_area += 1
             banned = False
             self.coach_trips_waited += 1
+        dg_variant = None
+        if vehicle.use == "危化品运输" and any(self._in_dg_ban(s[1]) for s in stops):
+            if not self._in_dg_ban(at):
+                dg_variant = "escort"  # on the road when the ban starts: to be escorted off, no offence
+            elif rng.random() < self.s.behaviour.dg_ban_compliance:
+                # does not enter in the banned hours (and may not wait at a service area): starts after
+                delay = self._dg_ban_end_after(at) - at + timedelta(seconds=rng.uniform(0, 1800))
+                stops = [
+                    (sid, t + delay, lim, self._site_congestion(sid, t + delay), n)
+                    for sid, t, lim, f, n in stops
+                ]
+                nodes = [(node, t + delay) for node, t in nodes]
+                self.dg_trips_waited += 1
+            else:
+                dg_variant = "entered"
         if nodes and vehicle.key in self.tracked:
             self.node_times.setdefault(vehicle.key, []).extend(nodes)
         ids = [
@@ -178,6 +213,12 @@ class _World:
             self.coach_ban_violations[trip] = [
                 pid for pid, stop in zip(ids, stops, strict=True) if self._in_coach_ban(stop[1])
             ]
+        if dg_variant is not None:
+            inside = [pid for pid, stop in zip(ids, stops, strict=True) if self._in_dg_ban(stop[1])]
+            if dg_variant == "escort":  # the last passage before the ban and the first inside it
+                before = [pid for pid, stop in zip(ids, stops, strict=True) if not self._in_dg_ban(stop[1])]
+                inside = before[-1:] + inside
+            self.dg_ban_trips[trip] = (dg_variant, inside)
         return ids
 
     def passage_time(self, pid: int) -> datetime:
@@ -186,6 +227,17 @@ class _World:
     def _in_coach_ban(self, t: datetime) -> bool:
         b = self.s.behaviour
         return b.coach_ban_start_h <= t.astimezone(LOCAL_TZ).hour < b.coach_ban_end_h
+
+    def _in_dg_ban(self, t: datetime) -> bool:
+        b = self.s.behaviour
+        return b.dg_ban_start_h <= t.astimezone(LOCAL_TZ).hour < b.dg_ban_end_h
+
+    def _dg_ban_end_after(self, t: datetime) -> datetime:
+        local = t.astimezone(LOCAL_TZ)
+        end = local.replace(hour=self.s.behaviour.dg_ban_end_h, minute=0, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end
 
     def _ban_end_after(self, t: datetime) -> datetime:
         local = t.astimezone(LOCAL_TZ)
@@ -238,8 +290,15 @@ class _World:
         self.trips[trip] = ids[: k + 1]
         if trip in self.coach_ban_violations:
             self.coach_ban_violations[trip] = [i for i in self.coach_ban_violations[trip] if i not in cut]
+        if trip in self.dg_ban_trips:
+            variant, kept = self.dg_ban_trips[trip]
+            self.dg_ban_trips[trip] = (variant, [i for i in kept if i not in cut])
         self.exempt.add(pid)
         return pid
+
+    def _site_congestion(self, site_id: str, t: datetime) -> float:
+        site = self.net.sites[site_id]
+        return self._congestion((site.node_id, site.heading_node_id), t)
 
     def _congestion(self, edge: tuple[str, str], t: datetime) -> float:
         """The speed factor on ``edge`` at ``t``: 1 in free flow, lower inside a congestion episode."""
@@ -406,6 +465,7 @@ def simulate(scenario: Scenario, network: Network, seed: int, progress: Progress
         true_passages=len(w.passages),
         node_times={k: sorted(v, key=lambda nt: nt[1]) for k, v in sorted(w.node_times.items())},
         congestion=w.congestion_log,
+        watched_passages={pid: vehicles[vi].key for pid, vi, *_ in w.passages if vehicles[vi].key in watched},
     )
     outcome.stats = _stats(outcome, w, outcomes)
     if progress is not None:
@@ -465,6 +525,24 @@ def _truth(
                     "detectable": any(i in read_right for i in ids),
                 }
             )
+        dg = w.dg_ban_trips.get(trip)
+        if dg and dg[1]:
+            variant, passages = dg
+            cases.append(
+                {
+                    "case": f"dangerous_goods_ban-{trip}",
+                    "kind": "dangerous_goods_ban",
+                    "variant": variant,
+                    "vehicle_key": v.key,
+                    "plate_no": v.plate_no,
+                    "vehicle_kind": v.kind,
+                    "injected": False,
+                    "passages": passages,
+                    "window_start": by_id[passages[0]][3].isoformat(),
+                    "window_end": by_id[passages[-1]][3].isoformat(),
+                    "detectable": any(i in read_right for i in passages),
+                }
+            )
         night = w.coach_ban_violations.get(trip)
         if night:
             cases.append(
@@ -482,9 +560,10 @@ def _truth(
                 }
             )
         for i in ids:
-            _pid, _vi, _site, when, speed, _trip, limit, _lane = by_id[i]
+            _pid, _vi, site, when, speed, _trip, limit, _lane = by_id[i]
             minimum = w.s.congestion.minimum_speed_kmh
-            if speed < minimum and i not in w.congested and i not in w.exempt:
+            on_mainline = w.net.sites[site].kind == SiteKind.GANTRY  # toll plazas have no minimum
+            if speed < minimum and on_mainline and i not in w.congested and i not in w.exempt:
                 cases.append(
                     {
                         "case": f"min_speed-{i}",

@@ -14,7 +14,9 @@ class WatchlistEntry(Base):
     __tablename__ = "watchlist_entries"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    plate_no: Mapped[str] = mapped_column(String(32), index=True)
+    plate_no: Mapped[str] = mapped_column(String(32), index=True)  # the plate, or the pattern
+    # exact: the plate; pattern: `*` any run of characters, `?` one character (鲁P*8?5)
+    match_mode: Mapped[str] = mapped_column(String(8), default="exact", server_default="exact")
     plate_class: Mapped[str | None] = mapped_column(String(2))
     reason: Mapped[str] = mapped_column(String(256))
     priority: Mapped[int] = mapped_column(Integer)

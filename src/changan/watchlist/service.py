@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from changan.auth.audit import record
 from changan.auth.principal import Actor, Role
 from changan.auth.scope import within
+from changan.engine.detectors.watchlist import PATTERN, WatchlistConfig, normalise_pattern, pattern_problem
 from changan.kit.errors import Conflict, NotFound, Unprocessable
 from changan.kit.ids import new_id
 from changan.plates import PlateClass, read_plate
@@ -18,15 +19,20 @@ from changan.watchlist.schemas import EntryCreate
 
 EDITORS = (Role.COMMANDER, Role.APPROVER)
 READERS = (Role.COMMANDER, Role.APPROVER, Role.ANALYST, Role.OFFICER, Role.AUDITOR, Role.READONLY)
+PATTERN_MIN_FIXED_CHARS = WatchlistConfig().pattern_min_fixed_chars
+"""Default for the fixed characters a pattern needs (engine.detectors.watchlist.pattern_min_fixed_chars)."""
 
 
-def create_entry(session: Session, actor: Actor, data: EntryCreate, *, now: datetime) -> WatchlistEntry:
+def create_entry(
+    session: Session,
+    actor: Actor,
+    data: EntryCreate,
+    *,
+    now: datetime,
+    pattern_min_fixed_chars: int = PATTERN_MIN_FIXED_CHARS,
+) -> WatchlistEntry:
     actor.require(*EDITORS, action="添加布控")
-    read = read_plate(data.plate_no)
-    if not read.valid:
-        reason = read.reason or "不是可布控的完整号牌"
-        msg = f"号牌 {data.plate_no} 无效：{reason}"
-        raise Unprocessable(msg, field="plate_no")
+    plate_no = _plate_or_pattern(data, pattern_min_fixed_chars)
     plate_class = None
     if data.plate_class is not None:
         try:
@@ -39,7 +45,8 @@ def create_entry(session: Session, actor: Actor, data: EntryCreate, *, now: date
         raise Unprocessable(msg, field="valid_until")
     entry = WatchlistEntry(
         id=new_id(),
-        plate_no=read.text,
+        plate_no=plate_no,
+        match_mode=data.match_mode,
         plate_class=plate_class,
         reason=data.reason,
         priority=data.priority,
@@ -59,9 +66,33 @@ def create_entry(session: Session, actor: Actor, data: EntryCreate, *, now: date
         "watchlist.create",
         f"entry:{entry.id}",
         now=now,
-        detail={"plate_no": entry.plate_no, "plate_class": plate_class, "reason": data.reason},
+        detail={
+            "plate_no": entry.plate_no,
+            "match_mode": entry.match_mode,
+            "plate_class": plate_class,
+            "reason": data.reason,
+        },
     )
     return entry
+
+
+def _plate_or_pattern(data: EntryCreate, min_fixed_chars: int) -> str:
+    """The plate as stored (normalised), or the pattern; errors name ``plate_no``."""
+    if data.match_mode == PATTERN:
+        text = normalise_pattern(data.plate_no)
+        problem = pattern_problem(text, min_fixed_chars)
+        if problem is not None:
+            msg = f"模式 {data.plate_no} 无效：{problem}"
+            raise Unprocessable(msg, field="plate_no")
+        return text
+    read = read_plate(data.plate_no)
+    if not read.valid:
+        reason = read.reason or "不是可布控的完整号牌"
+        msg = f"号牌 {data.plate_no} 无效：{reason}"
+        if "*" in data.plate_no or "?" in data.plate_no:
+            msg += "（含通配符的号牌请用模糊布控 pattern）"
+        raise Unprocessable(msg, field="plate_no")
+    return read.text
 
 
 def list_entries(session: Session, actor: Actor, *, status: str | None = None) -> list[WatchlistEntry]:

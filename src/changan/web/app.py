@@ -19,8 +19,11 @@ from changan.ingest.endpoints import router as ingest_router
 from changan.ingest.errors import field_path
 from changan.kit.errors import ChanganError
 from changan.kit.logging import get_logger
+from changan.limits.endpoints import router as limits_router
 from changan.passages.endpoints import router as passages_router
 from changan.passages.models import Passage
+from changan.policy.endpoints import router as policies_router
+from changan.registry.endpoints import router as registry_router
 from changan.watchlist.endpoints import router as watchlist_router
 from changan.web.context import AppContext
 from changan.web.deps import Ctx, CurrentActor
@@ -42,6 +45,9 @@ def create_app(ctx: AppContext, *, with_ui: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (ingest_router, passages_router, watchlist_router, alerts_router):
         app.include_router(router)
+    app.include_router(policies_router)
+    app.include_router(registry_router)
+    app.include_router(limits_router)
     _add_system_routes(app)
     if with_ui:
         from changan.web.ui import mount_ui
