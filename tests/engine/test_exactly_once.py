@@ -29,6 +29,7 @@ from changan.kit.migrate import upgrade
 from changan.kit.outbox import OutboxMessage
 from changan.kit.settings import Settings
 from changan.network import Network
+from changan.sim.evaluate import load_registry
 from changan.sim.scenario import load_scenario
 from changan.sim.world import Outcome, Report, simulate
 from changan.watchlist.schemas import EntryCreate
@@ -72,6 +73,7 @@ def _fill(url: str, tmp: Path, outcome: Outcome, reports: list[Report]) -> None:
             for e in outcome.watchlist:
                 create_entry(s, SYSTEM, EntryCreate.model_validate(e), now=clock())
             secret = add_platform_key(s, SYSTEM, name="sim", now=clock())
+        load_registry(ctx, outcome)
         with ctx.reader() as s:
             key = authenticate_key(s, secret)
         for i in range(0, len(reports), 500):

@@ -54,6 +54,7 @@ from changan.kit.migrate import upgrade
 from changan.kit.settings import Settings
 from changan.network import Network
 from changan.plates import PlateClass, key_for_read, read_plate
+from changan.sim.evaluate import load_registry
 from changan.sim.scenario import Scenario
 from changan.sim.world import Outcome, simulate
 from changan.watchlist.schemas import EntryCreate
@@ -314,6 +315,7 @@ def run_end_to_end(
             for e in p.outcome.watchlist:
                 create_entry(session, SYSTEM, EntryCreate.model_validate(e), now=clock())
             secret = add_platform_key(session, SYSTEM, name=SOURCE, now=clock())
+        load_registry(ctx, p.outcome)
         with ctx.reader() as session:
             key = authenticate_key(session, secret)
         reports = p.outcome.reports

@@ -69,6 +69,8 @@ from changan.kit.migrate import upgrade
 from changan.kit.settings import Settings
 from changan.network import Network
 from changan.passages.models import Passage
+from changan.registry.importer import HeaderMap, map_mapping
+from changan.registry.service import import_rows
 from changan.sim.interception import stop_probability
 from changan.sim.scenario import Scenario
 from changan.sim.world import Outcome, Report, simulate
@@ -158,6 +160,7 @@ def run(
         clock = FakeClock(scenario.start)
         ctx = AppContext.build(Settings(database_url=url, var_dir=base), clock, network)
         key = _setup(ctx, outcome)
+        load_registry(ctx, outcome)
         _replay(ctx, outcome, key, clock, progress)
         floor = next(
             (
@@ -171,6 +174,18 @@ def run(
         result["dispatch"] = _dispatch(ctx, outcome)
         ctx.db.dispose()
     return result
+
+
+def load_registry(ctx: AppContext, outcome: Outcome) -> int:
+    """The simulated registry into the database, through the registry import (as an operator would
+    import the 机动车登记 export); returns the vehicles stored."""
+    cache: dict[tuple[str, ...], HeaderMap] = {}
+    rows = (
+        map_mapping(n + 1, v.registry_record(), cache)
+        for n, v in enumerate(v for v in outcome.vehicles if v.registered)
+    )
+    report = import_rows(ctx.uow, SYSTEM, rows, source="simulator", fmt="jsonl", clock=ctx.clock)
+    return report.inserted + report.updated + report.unchanged
 
 
 def _setup(ctx: AppContext, outcome: Outcome) -> str:
