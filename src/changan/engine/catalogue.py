@@ -20,6 +20,8 @@ from changan.network import Network
 # name → "module:class"
 CATALOGUE: dict[str, str] = {
     "watchlist": "changan.engine.detectors.watchlist:WatchlistDetector",
+    "clone": "changan.engine.detectors.clone:CloneDetector",
+    "fake_plate": "changan.engine.detectors.fake_plate:FakePlateDetector",
     "speeding": "changan.engine.detectors.speeding:SpeedingDetector",
     "truck_left_lane": "changan.engine.detectors.lanes:TruckLeftLaneDetector",
     "emergency_lane": "changan.engine.detectors.lanes:EmergencyLaneDetector",
