@@ -203,13 +203,14 @@ class TestEventTime:
         t = T0 + 4 * 3600
         est = model.estimate(dev(CHAIN[3]), t)
         assert est is not None and est.offset_at(t) == pytest.approx(0.0, abs=3.0)
-        low, high = model.offset_range(dev(CHAIN[3]), t, 3 * 3600) or (None, None)
+        low, high, established = model.offset_range(dev(CHAIN[3]), t, 3 * 3600) or (99, 99, False)
         assert low == pytest.approx(0.0, abs=3.0)
         assert high == pytest.approx(200.0, abs=3.0)
-        low, high = model.offset_range(dev(CHAIN[5]), t, 3 * 3600) or (None, None)
-        assert abs(low or 99) <= 3.0 and abs(high or 99) <= 3.0
+        assert established is True
+        low, high, established = model.offset_range(dev(CHAIN[5]), t, 3 * 3600) or (99, 99, False)
+        assert abs(low) <= 3.0 and abs(high) <= 3.0
         assert model.offset_range("unknown-device", t, 3 * 3600) is None
-        assert model.offset_range(dev(CHAIN[3]), T0 + 600, 3 * 3600) is None  # nothing established yet
+        assert model.offset_range(dev(CHAIN[3]), T0 + 600, 3 * 3600) is None  # nothing solved yet
 
     def test_estimates_do_not_depend_on_arrival_order_within_the_lateness(self) -> None:
         ctx = context()

@@ -104,7 +104,9 @@ def test_kill_and_restart_processes_every_passage_once(ctx: AppContext, tmp_path
 
     with ctx.factory() as s:
         assert _processed(ctx) == N
-        assert s.scalar(select(func.count()).select_from(Detection)) == len(plates)
+        assert s.scalar(
+            select(func.count()).select_from(Detection).where(Detection.detector == "watchlist")
+        ) == len(plates)
         assert s.scalar(select(func.count()).select_from(Alert)) == len(plates)
         assert s.scalar(select(func.count(func.distinct(Alert.passage_seq)))) == len(plates)
         assert s.scalar(select(func.count()).select_from(Task)) == len(plates)

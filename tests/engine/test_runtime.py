@@ -148,4 +148,7 @@ class TestEndToEnd:
         ingest(ctx, key, [item(ctx, 1, "无车牌"), item(ctx, 2, "鲁P1-345")])
         Engine(ctx.factory, ctx.network, clock=ctx.clock).run_until_idle()
         with ctx.factory() as session:
-            assert session.scalars(select(Alert)).all() == []
+            # no watchlist hit; the unplated vehicle is an alert of its own (未悬挂号牌)
+            assert [(a.kind, a.plate_no) for a in session.scalars(select(Alert))] == [
+                ("fake_plate", "无车牌")
+            ]

@@ -573,27 +573,29 @@ class DeviceClocks:
             return None
         return ClockEstimate(device_id, offset, drift, n, ref_t, k * cfg.bin_s, established=established)
 
-    def offset_range(self, device_id: str, t: float, history_s: float) -> tuple[float, float] | None:
-        """Every offset the device's clock may have had at ``t`` by the established estimates solved
-        from ``history_s`` before the estimate for ``t`` up to it, and 0 (the raw time): as an
-        interval (low, high). None when none of them is established (nothing known). For callers
-        that must be safe against one wrong estimate: a clock whose estimates moved (a reset, a
-        jam the model took for an offset) is given all the values it moved through."""
+    def offset_range(self, device_id: str, t: float, history_s: float) -> tuple[float, float, bool] | None:
+        """Every offset the device's clock may have had at ``t`` by the estimates solved from
+        ``history_s`` before the estimate for ``t`` up to it (established or not), and 0 (the
+        raw time): as an interval (low, high), and whether any of them was established. None when
+        the device has no estimate at all then. For callers that must be safe against one wrong
+        estimate: a clock whose estimates moved (a reset, a jam the model took for an offset) is
+        given every value it moved through."""
         cfg = self.config
         if self._next_k is None:
             return None
         last = min(math.floor((t - cfg.margin) / cfg.bin_s), self._next_k - 1)
         first = math.floor((t - cfg.margin - history_s) / cfg.bin_s)
         low = high = 0.0
-        known = False
+        known = established = False
         for k in range(max(first, last - cfg.keep_boundaries), last + 1):
             est = (self._solutions.get(k) or {}).get(device_id)
-            if est is None or not est[4] or t - est[3] > cfg.max_age_s:
+            if est is None or t - est[3] > cfg.max_age_s:
                 continue
             known = True
+            established = established or est[4]
             for o in (est[0], est[0] + est[1] * (t - est[3]) / 3600.0):
                 low, high = min(low, o), max(high, o)
-        return (low, high) if known else None
+        return (low, high, established) if known else None
 
     def _latest(self, device_id: str) -> _Est | None:
         if self._next_k is None:

@@ -60,6 +60,16 @@ class EmptyRegistry:
     def get(self, vehicle_key: str) -> RegistryRecord | None:
         return None
 
+    def __len__(self) -> int:
+        return 0
+
+
+def registry_loaded(registry: Registry) -> bool:
+    """Whether absence from ``registry`` says anything: not when it holds no records at all (none
+    imported yet: every local plate would look unissued). A remote lookup counts as loaded."""
+    size = getattr(registry, "__len__", None)
+    return size is None or size() > 0
+
 
 class TemporaryLimits(Protocol):
     """Temporary speed limits (fog, road works) by site and event time."""

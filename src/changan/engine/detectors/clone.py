@@ -62,10 +62,12 @@ It does not fire on:
   model in ``ctx.shared["clocks"]``, a pair must be impossible with the raw
   times *and* with the times corrected by every offset each device's clock was
   estimated to have over the last ``clock_history_s`` (an estimate a jam or a
-  reset led astray must not make a clone). A device without an established
-  estimate gets ``unknown_clock_slack_s`` more slack. The estimate can only suppress a finding, never make one
-  (ARCHITECTURE §4), and since it changes as traffic arrives, anchors whose
-  judgement rests on it ask for a ``recheck`` when they settle. Without a clock
+  reset led astray must not make a clone). A device with estimates, none of
+  them established, gets ``unestablished_clock_slack_s`` more slack; one the
+  model knows nothing of, ``unknown_clock_slack_s``. The estimate can only
+  suppress a finding, never make one (ARCHITECTURE §4), and since it changes
+  as traffic arrives, anchors whose judgement rests on it ask for a
+  ``recheck`` when they settle. Without a clock
   model the raw times are used as they are.
 
 A pair one of whose reads contradicts the registry (a heavy truck on a car's
@@ -249,10 +251,15 @@ class CloneConfig(PlateAttributes):
         "over this long (a wrong estimate must not make a clone)",
     )
     unknown_clock_slack_s: float = Field(
-        default=900.0,
+        default=600.0,
         ge=0,
-        description="extra slack for a device whose clock has no established estimate: as far off as a clock "
-        "may be (the clock model's max_offset_s)",
+        description="extra slack for a device the clock model knows nothing of yet: as far off as a camera "
+        "clock is taken to be (the simulator's go to 300 s)",
+    )
+    unestablished_clock_slack_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="extra slack for a device whose clock has estimates, none established yet",
     )
     defer_registry_conflicts: bool = Field(
         default=True,
@@ -740,14 +747,18 @@ class CloneDetector(Detector):
                 clocks.offset_range(p.device_id, p.t, history),
                 clocks.offset_range(s.device_id, s.t, history),
             )
-            slack += cfg.unknown_clock_slack_s * ((rp is None) + (rs is None))
-            lo_p, hi_p = rp or (0.0, 0.0)
-            lo_s, hi_s = rs or (0.0, 0.0)
+            for r in (rp, rs):
+                if r is None:
+                    slack += cfg.unknown_clock_slack_s  # nothing known of this clock
+                elif not r[2]:
+                    slack += cfg.unestablished_clock_slack_s  # estimates, none established yet
+            lo_p, hi_p, _ = rp or (0.0, 0.0, False)
+            lo_s, hi_s, _ = rs or (0.0, 0.0, False)
             low, high = dt + lo_p - hi_s, dt + hi_p - lo_s  # (s.t − off_s) − (p.t − off_p)
             dt_c = low if abs(low) >= abs(high) else high  # the most forgiving corrected time
             clock_payload = {
                 "clock_offsets_s": [[round(lo_p, 1), round(hi_p, 1)], [round(lo_s, 1), round(hi_s, 1)]],
-                "clock_estimated": [rp is not None, rs is not None],
+                "clock_estimated": [r is not None and r[2] for r in (rp, rs)],
             }
         if abs(dt_c) + slack >= need:
             return None
@@ -821,6 +832,7 @@ class CloneDetector(Detector):
             "repeat_slack_s": cfg.repeat_slack_s,
             "max_pair_gap_s": cfg.max_pair_gap_s,
             "unknown_clock_slack_s": cfg.unknown_clock_slack_s,
+            "unestablished_clock_slack_s": cfg.unestablished_clock_slack_s,
             "clock_history_s": cfg.clock_history_s,
             "min_plate_confidence": cfg.min_plate_confidence,
             "misread_policy": cfg.misread_policy,

@@ -62,7 +62,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from changan.engine.clocks import DEFAULT_HISTORY_S
-from changan.engine.context import Context, RegistryRecord
+from changan.engine.context import Context, RegistryRecord, registry_loaded
 from changan.engine.detectors.base import Detector, validate_config
 from changan.engine.detectors.clone import (
     NOT_IDENTIFYING,
@@ -238,6 +238,8 @@ class FakePlateDetector(Detector):
             found = self._conflict(v.trail, i, rec, ctx)
             return (found,) if found is not None else ()
         if kind in self._exempt_kinds or s.plate_class in self._exempt_classes:
+            return ()
+        if not registry_loaded(ctx.registry):  # nothing imported: absence means nothing
             return ()
         if s.plate_no.startswith(self._prefixes):
             if kind in self._unissued_kinds:
