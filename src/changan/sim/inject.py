@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from changan.network import SiteKind
 from changan.sim.driver import DriverShift
-from changan.sim.population import SERIAL, Vehicle
+from changan.sim.population import LOCAL_PREFIX, SERIAL, Vehicle
 
 if TYPE_CHECKING:
     from changan.sim.world import _World
@@ -72,12 +73,20 @@ def fake_plates(w: _World, vehicles: list[Vehicle], start: datetime, span_s: flo
     for n in range(w.s.inject.fake_plates):
         variant = ("invalid", "unissued", "contradicts")[n % 3]
         truck = w.population.draw(12)
-        truck = replace(truck, kind="heavy_truck", vehicle_class="H11", use="货运", registered=False)
+        truck = replace(
+            truck,
+            kind="heavy_truck",
+            vehicle_class="H11",
+            use="货运",
+            plate_class="01",
+            plate_color="yellow",
+            registered=False,
+        )
         if variant == "invalid":  # I and O never appear in a serial (GA 36)
             plate = truck.plate_no[:2] + rng.choice("IO") + truck.plate_no[3:]
             fake = replace(truck, plate_no=plate, plate_class="01", plate_color="yellow")
-        elif variant == "unissued":
-            plate = truck.plate_no[:2] + "".join(rng.choice(SERIAL) for _ in range(5))
+        elif variant == "unissued":  # a local plate: the local registry holds every one really issued
+            plate = LOCAL_PREFIX + "".join(rng.choice(SERIAL) for _ in range(5))
             fake = replace(truck, plate_no=plate, plate_class="01", plate_color="yellow")
         else:
             car = cars[rng.randrange(len(cars))] if cars else truck
@@ -109,7 +118,14 @@ def lane_offences(w: _World, vehicles: list[Vehicle], start: datetime, span_s: f
     labels = []
     wide = [s for s in w.entry_sites if w.net.sites[s].lanes >= 3]
     for n in range(w.s.inject.trucks_in_left_lane if wide else 0):
-        truck = replace(w.population.draw(12), kind="heavy_truck", vehicle_class="H11", use="货运")
+        truck = replace(
+            w.population.draw(12),
+            kind="heavy_truck",
+            vehicle_class="H11",
+            use="货运",
+            plate_class="01",
+            plate_color="yellow",
+        )
         vehicles.append(truck)
         ids = w.drive(
             len(vehicles) - 1,
@@ -200,7 +216,15 @@ def long_haul(
     labels = []
     for n in range(count):
         truck = w.population.draw(12)
-        truck = replace(truck, kind="heavy_truck", vehicle_class="H11", use="货运", operator="鲁西物流")
+        truck = replace(
+            truck,
+            kind="heavy_truck",
+            vehicle_class="H11",
+            use="货运",
+            plate_class="01",
+            plate_color="yellow",
+            operator="鲁西物流",
+        )
         vehicles.append(truck)
         index = len(vehicles) - 1
         t = start + timedelta(seconds=rng.uniform(0, 1800))
@@ -255,8 +279,13 @@ def long_haul(
 def _entry_at(w: _World, site_id: str) -> str | None:
     """Where the next trip of a chain starts: a site at the node where the last one ended."""
     node = w.net.sites[site_id].node_id
-    here = sorted(
-        (s for s in w.entry_sites if w.net.sites[s].node_id == node), key=lambda s: (-len(w.downstream[s]), s)
+    here = sorted(  # a toll entry: a vehicle cannot turn back at a gantry and be read there again
+        (
+            s
+            for s in w.entry_sites
+            if w.net.sites[s].node_id == node and w.net.sites[s].kind == SiteKind.TOLL_ENTRY
+        ),
+        key=lambda s: (-len(w.downstream[s]), s),
     )
     # at a dead end (a border, the end of a road) the driver turns to the rest of the network
     return here[0] if here and len(w.downstream[here[0]]) >= 5 else None
