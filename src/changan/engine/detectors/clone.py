@@ -90,6 +90,7 @@ from changan.engine.clocks import SHARED as CLOCKS
 from changan.engine.clocks import ClockConfig, DeviceClocks
 from changan.engine.context import Context, Registry, RegistryRecord
 from changan.engine.detectors.base import Detector, DetectorConfig, validate_config
+from changan.engine.detectors.watchlist import DEFAULT_CONFUSIONS, confusion_map
 from changan.engine.sighting import Finding, Sighting
 from changan.engine.trail import VehicleState
 from changan.network import Network, NodeKind
@@ -98,21 +99,7 @@ from changan.plates import PROVINCES
 NAME = "clone"
 NOT_IDENTIFYING = frozenset({"partial", "none", "unread", "invalid"})
 
-LOOKALIKES: dict[str, str] = {
-    "0": "DQ",
-    "D": "0Q",
-    "Q": "0D",
-    "8": "B",
-    "B": "8",
-    "1": "7",
-    "7": "1",
-    "2": "Z",
-    "Z": "2",
-    "5": "S",
-    "S": "5",
-    "6": "G",
-    "G": "6",
-}
+LOOKALIKES: dict[str, str] = confusion_map(DEFAULT_CONFUSIONS)
 """OCR look-alike characters: each key may be read as one of its value's characters."""
 
 CLASS_GROUPS: dict[str, str] = {
